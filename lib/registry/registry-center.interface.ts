@@ -1,0 +1,134 @@
+/**
+ * What coordination code needs from a registry: ElasticJob's registry-center operations,
+ * a watch-based subtree cache, a Curator-compatible lock and the connection state.
+ * Coordination code depends on this interface only, never on a ZooKeeper client.
+ *
+ * Keys are absolute paths inside the namespace ("/order-sync/config"); the namespace prefix
+ * is added by the implementation.
+ */
+
+/**
+ * - `CONNECTED`: the first session is open.
+ * - `SUSPENDED`: the connection dropped; the session may still be alive (ephemeral nodes kept).
+ * - `RECONNECTED`: connected again; `newSession` says whether it is the same session.
+ * - `LOST`: the session expired (or was given up after a whole session timeout without a
+ *   connection). Its ephemeral nodes are gone; a new session is being opened.
+ */
+export type ConnectionState = 'CONNECTED' | 'SUSPENDED' | 'RECONNECTED' | 'LOST';
+
+export interface ConnectionStateChange {
+  state: ConnectionState;
+  /** Hex session id of the session this state refers to (the new one after `RECONNECTED`). */
+  sessionId: string;
+  /** True on `RECONNECTED` when it is a new session, opened after `LOST`. */
+  newSession: boolean;
+  /** Why the session was lost (`LOST` only). */
+  reason?: string;
+}
+
+export type ConnectionStateListener = (change: ConnectionStateChange) => void;
+
+/** The parts of a ZooKeeper `Stat` ElasticJob uses. Times are epoch milliseconds (server clock). */
+export interface NodeStat {
+  ctime: number;
+  mtime: number;
+  version: number;
+  numChildren: number;
+  /** Session id (hex) that owns an ephemeral node, `'0'` for a persistent one. */
+  ephemeralOwner: string;
+  mzxid: number;
+  pzxid: number;
+}
+
+export type CacheEventType = 'added' | 'updated' | 'removed';
+
+export interface CacheEvent {
+  type: CacheEventType;
+  /** Key of the node (namespace-relative). */
+  key: string;
+  /** Node data (for `removed`, the last data seen). */
+  data: string;
+}
+
+export type CacheListener = (event: CacheEvent) => void;
+
+/** A watch-kept copy of one subtree: reads are synchronous and cost ZooKeeper nothing. */
+export interface TreeCache {
+  readonly root: string;
+  /** Data of a cached node, `undefined` when it is not (or not yet) in the cache. */
+  get(key: string): string | undefined;
+  /** Children names of a cached node, reverse lexicographic (as Curator returns them). */
+  getChildren(key: string): string[] | undefined;
+  has(key: string): boolean;
+  /** Subscribe to changes; returns the unsubscribe function. */
+  addListener(listener: CacheListener): () => void;
+  /** Resolves once every change made before the call has reached the cache. */
+  sync(): Promise<void>;
+  close(): void;
+}
+
+export interface RegistryCenter {
+  readonly namespace: string;
+  readonly serverLists: string;
+  /** Hex id of the current session, `undefined` before the first connection. */
+  readonly sessionId: string | undefined;
+  readonly isConnected: boolean;
+
+  /** Connects within the connection timeout or rejects with `RegistryCenterUnavailableError`. */
+  init(): Promise<void>;
+  /** Ends the session (its ephemeral nodes go) and releases everything holding the event loop. */
+  close(): Promise<void>;
+
+  /** Cached value when a started cache covers the key, else read from ZooKeeper. */
+  get(key: string): Promise<string | null>;
+  getDirectly(key: string): Promise<string | null>;
+  isExisted(key: string): Promise<boolean>;
+  /** Children names, reverse lexicographic; `[]` when the node does not exist. */
+  getChildrenKeys(key: string): Promise<string[]>;
+  getNumChildren(key: string): Promise<number>;
+  /** The node's stat (ctime, mtime, ...), `null` when it does not exist. */
+  getStat(key: string): Promise<NodeStat | null>;
+
+  /** Creates (with parents) or updates a persistent node. */
+  persist(key: string, value: string): Promise<void>;
+  /** Updates an existing node; rejects with NONODE when it does not exist. */
+  update(key: string, value: string): Promise<void>;
+  /** Replaces the node with an ephemeral one owned by the current session. */
+  persistEphemeral(key: string, value: string): Promise<void>;
+  /** Creates `{key}{sequence}` persistent; returns the created key. */
+  persistSequential(key: string, value: string): Promise<string>;
+  /** Creates `{key}{sequence}` ephemeral; returns the created key. */
+  persistEphemeralSequential(key: string, value?: string): Promise<string>;
+  /** Creates the node if absent; false when it already existed. */
+  createIfAbsent(key: string, value: string, ephemeral?: boolean): Promise<boolean>;
+  /** Deletes the node and everything under it; absent nodes are fine. */
+  remove(key: string): Promise<void>;
+
+  /** Starts (or returns the running) cache of the subtree at `key`, once loaded. */
+  addCacheData(key: string): Promise<TreeCache>;
+  /** The started cache whose root covers `key`. */
+  findCache(key: string): TreeCache | undefined;
+  evictCacheData(key: string): void;
+
+  /**
+   * Runs `callback` while holding the Curator-compatible lock at `latchKey`
+   * (ephemeral sequential `_c_{uuid}-latch-` children, lowest holds). Rejects with
+   * `LockTimeoutError` when not acquired within `timeoutMs`.
+   */
+  executeInLeader<T>(latchKey: string, callback: () => Promise<T>, timeoutMs: number): Promise<T>;
+
+  addConnectionStateListener(listener: ConnectionStateListener): () => void;
+}
+
+export interface ZookeeperConfiguration {
+  /** `host:port,host:port`. */
+  serverLists: string;
+  /** Every key lives under `/{namespace}`. */
+  namespace: string;
+  /** Requested session timeout (the server may clamp it). Default 30000. */
+  sessionTimeoutMs?: number;
+  /** Boot fails when no session is made within this time. Default 15000. */
+  connectionTimeoutMs?: number;
+  /** `user:password`; when set, created nodes get creator-only ACLs. */
+  digest?: string;
+}

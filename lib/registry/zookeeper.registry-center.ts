@@ -1,0 +1,709 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { Logger, type LoggerService } from '@nestjs/common';
+import {
+  INVALID_ZOOKEEPER_OPTION,
+  LOCK_LOST,
+  SESSION_EXPIRED,
+  SESSION_RENEWED,
+} from '../elastic-job.messages.js';
+import { LockTimeoutError } from '../errors/lock-timeout.error.js';
+import { RegistryCenterUnavailableError } from '../errors/registry-center-unavailable.error.js';
+import {
+  RegistryAccessDeniedError,
+  RegistryClosedError,
+  RegistryNotConnectedError,
+  RegistryOperationError,
+  RegistrySessionExpiredError,
+} from '../errors/registry-operation.error.js';
+import { findOwnLatchChild, latchNodePrefix, sortLatchChildren } from './curator-latch.js';
+import type {
+  ConnectionStateChange,
+  ConnectionStateListener,
+  NodeStat,
+  RegistryCenter,
+  TreeCache,
+  ZookeeperConfiguration,
+} from './registry-center.interface.js';
+import { assertRegistryKey, isUnder, joinKey, reverseLexicographic } from './registry-keys.js';
+import { ZK, ZkCodeError, ZkConnection, zkCodeName, type ZkStat } from './zookeeper.client.js';
+import { ZookeeperTreeCache, type CacheSource } from './zookeeper-tree.cache.js';
+
+export const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
+export const DEFAULT_CONNECTION_TIMEOUT_MS = 15_000;
+
+type Phase = 'IDLE' | 'CONNECTING' | 'CONNECTED' | 'SUSPENDED' | 'LOST' | 'CLOSED';
+
+const SERVER_LIST = /^[^\s,:/]+:\d{1,5}(,[^\s,:/]+:\d{1,5})*$/;
+const RETRIES_ON_CONNECTION_LOSS = 3;
+
+function assertPositiveInteger(field: string, value: number): void {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new Error(INVALID_ZOOKEEPER_OPTION(field, value, 'a positive integer number of milliseconds'));
+  }
+}
+
+/** Checks the registry options; every message names the field and what is allowed. */
+export function validateZookeeperConfiguration(config: ZookeeperConfiguration): Required<Omit<ZookeeperConfiguration, 'digest'>> & { digest?: string } {
+  if (typeof config.serverLists !== 'string' || !SERVER_LIST.test(config.serverLists.replace(/\s+/g, ''))) {
+    throw new Error(INVALID_ZOOKEEPER_OPTION('serverLists', config.serverLists, 'a list of "host:port" separated by commas'));
+  }
+  if (typeof config.namespace !== 'string' || !/^[^/\s]+$/.test(config.namespace)) {
+    throw new Error(INVALID_ZOOKEEPER_OPTION('namespace', config.namespace, 'a non-empty name without "/" or spaces'));
+  }
+  const sessionTimeoutMs = config.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
+  const connectionTimeoutMs = config.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS;
+  assertPositiveInteger('sessionTimeoutMs', sessionTimeoutMs);
+  assertPositiveInteger('connectionTimeoutMs', connectionTimeoutMs);
+  if (config.digest !== undefined && (typeof config.digest !== 'string' || !/^[^:]+:.+$/.test(config.digest))) {
+    throw new Error(INVALID_ZOOKEEPER_OPTION('digest', '***', 'the form "user:password"'));
+  }
+  return {
+    serverLists: config.serverLists.replace(/\s+/g, ''),
+    namespace: config.namespace,
+    sessionTimeoutMs,
+    connectionTimeoutMs,
+    digest: config.digest,
+  };
+}
+
+/**
+ * ElasticJob's registry center on the `zookeeper` (C client) package: one session shared by
+ * every job, paths under `/{namespace}`, Curator's semantics where ElasticJob relies on them.
+ *
+ * Session handling: a dropped connection is `SUSPENDED` (the session and its ephemeral nodes
+ * may be alive); a reconnect within the session is `RECONNECTED`; an expiry reported by the
+ * server, or a whole session timeout without a connection, is `LOST`, after which a new
+ * session is opened at once, without end, and announced as `RECONNECTED` with `newSession`.
+ * Ephemeral nodes are re-created by their owners, who listen to these states.
+ */
+export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
+  readonly namespace: string;
+  readonly serverLists: string;
+  readonly logger: LoggerService;
+  private readonly sessionTimeoutMs: number;
+  private readonly connectionTimeoutMs: number;
+  private readonly digest: string | undefined;
+
+  private conn: ZkConnection | undefined;
+  private phase: Phase = 'IDLE';
+  private sessionGeneration = 0;
+  private suspendTimer: NodeJS.Timeout | undefined;
+  private readonly phaseChanges = new EventEmitter();
+  private readonly stateListeners = new Set<ConnectionStateListener>();
+  private readonly caches = new Map<string, ZookeeperTreeCache>();
+  private readonly startingCaches = new Map<string, Promise<ZookeeperTreeCache>>();
+
+  constructor(config: ZookeeperConfiguration, logger?: LoggerService) {
+    const valid = validateZookeeperConfiguration(config);
+    this.namespace = valid.namespace;
+    this.serverLists = valid.serverLists;
+    this.sessionTimeoutMs = valid.sessionTimeoutMs;
+    this.connectionTimeoutMs = valid.connectionTimeoutMs;
+    this.digest = valid.digest;
+    this.logger = logger ?? new Logger(ZookeeperRegistryCenter.name);
+    this.phaseChanges.setMaxListeners(0);
+  }
+
+  get generation(): number {
+    return this.sessionGeneration;
+  }
+
+  get sessionId(): string | undefined {
+    return this.conn && this.phase !== 'IDLE' && this.phase !== 'CONNECTING' ? this.conn.sessionId : undefined;
+  }
+
+  /** Id and password of the current session (what a test needs to expire it). */
+  get sessionCredentials(): { id: string; password: string } | undefined {
+    const conn = this.conn;
+    if (!conn || this.phase === 'IDLE' || this.phase === 'CONNECTING' || this.phase === 'CLOSED') return undefined;
+    return { id: conn.sessionId, password: conn.sessionPassword };
+  }
+
+  private get closed(): boolean {
+    return this.phase === 'CLOSED';
+  }
+
+  get isConnected(): boolean {
+    return this.phase === 'CONNECTED';
+  }
+
+  connection(): ZkConnection {
+    if (!this.conn || this.phase === 'CLOSED') throw new ZkCodeError(ZK.CLOSING, 'use', this.namespace);
+    return this.conn;
+  }
+
+  toPath(key: string): string {
+    return key === '/' ? `/${this.namespace}` : `/${this.namespace}${key}`;
+  }
+
+  private toKey(path: string): string {
+    const prefix = `/${this.namespace}`;
+    return path === prefix ? '/' : path.slice(prefix.length);
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async init(): Promise<void> {
+    if (this.phase !== 'IDLE') return;
+    this.phase = 'CONNECTING';
+    this.openSession();
+    try {
+      await this.waitForPhase('CONNECTED', this.connectionTimeoutMs);
+    } catch (error) {
+      this.phase = 'CLOSED';
+      this.conn?.close();
+      throw new RegistryCenterUnavailableError(this.serverLists, this.namespace, this.connectionTimeoutMs, error);
+    }
+    try {
+      await this.prepareSession(this.connection());
+    } catch (error) {
+      await this.close();
+      if (error instanceof RegistryOperationError) throw error;
+      throw new RegistryCenterUnavailableError(this.serverLists, this.namespace, this.connectionTimeoutMs, error);
+    }
+    this.notify({ state: 'CONNECTED', sessionId: this.connection().sessionId, newSession: false });
+  }
+
+  async close(): Promise<void> {
+    if (this.phase === 'CLOSED') return;
+    this.phase = 'CLOSED';
+    this.clearSuspendTimer();
+    for (const cache of this.caches.values()) cache.close();
+    this.caches.clear();
+    this.conn?.close();
+    this.phaseChanges.emit('change');
+    this.stateListeners.clear();
+  }
+
+  addConnectionStateListener(listener: ConnectionStateListener): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  private openSession(): void {
+    const generation = ++this.sessionGeneration;
+    const conn = new ZkConnection({ connect: this.serverLists, sessionTimeoutMs: this.sessionTimeoutMs });
+    this.conn = conn;
+    conn.on('connected', () => this.onConnected(generation));
+    conn.on('connecting', () => this.onConnecting(generation));
+    conn.on('closed', (code: number) => this.onClosed(generation, code));
+  }
+
+  /** Auth and the namespace root, before anything else runs on a session. */
+  private async prepareSession(conn: ZkConnection): Promise<void> {
+    if (this.digest) await conn.addAuth('digest', this.digest);
+    await this.ensureNode(conn, this.toPath('/'));
+  }
+
+  private setPhase(phase: Phase): void {
+    this.phase = phase;
+    this.phaseChanges.emit('change');
+  }
+
+  private onConnected(generation: number): void {
+    if (generation !== this.sessionGeneration || this.phase === 'CLOSED') return;
+    this.clearSuspendTimer();
+    const previous = this.phase;
+    if (previous === 'CONNECTING') {
+      this.setPhase('CONNECTED');
+      return;
+    }
+    if (previous === 'SUSPENDED') {
+      this.setPhase('CONNECTED');
+      this.notify({ state: 'RECONNECTED', sessionId: this.connection().sessionId, newSession: false });
+      for (const cache of this.caches.values()) cache.onReconnected();
+      return;
+    }
+    if (previous === 'LOST') {
+      const conn = this.connection();
+      this.prepareSession(conn).then(
+        () => {
+          if (generation !== this.sessionGeneration || this.phase === 'CLOSED') return;
+          this.logger.log(SESSION_RENEWED(this.namespace, conn.sessionId), ZookeeperRegistryCenter.name);
+          this.setPhase('CONNECTED');
+          for (const cache of this.caches.values()) cache.onNewSession();
+          this.notify({ state: 'RECONNECTED', sessionId: conn.sessionId, newSession: true });
+        },
+        (error: unknown) => {
+          if (generation !== this.sessionGeneration || this.phase === 'CLOSED') return;
+          this.expire(`preparing the new session failed: ${String(error)}`);
+        },
+      );
+    }
+  }
+
+  private onConnecting(generation: number): void {
+    if (generation !== this.sessionGeneration || this.phase !== 'CONNECTED') return;
+    this.setPhase('SUSPENDED');
+    this.notify({ state: 'SUSPENDED', sessionId: this.connection().sessionId, newSession: false });
+    // The server expires a silent session after its timeout; past that, waiting for the same
+    // session again only delays the recovery.
+    this.suspendTimer = setTimeout(
+      () => this.expire(`no connection for ${this.sessionTimeoutMs} ms, the session timeout`),
+      this.sessionTimeoutMs,
+    );
+    this.suspendTimer.unref();
+  }
+
+  private onClosed(generation: number, code: number): void {
+    if (generation !== this.sessionGeneration || this.phase === 'CLOSED' || this.phase === 'IDLE') return;
+    if (this.phase === 'CONNECTING') return;
+    const reason =
+      code === ZK.EXPIRED_SESSION_STATE
+        ? 'the server expired it'
+        : code === ZK.AUTH_FAILED_STATE
+          ? 'authentication failed'
+          : `the client closed with ${zkCodeName(code)}`;
+    this.expire(reason);
+  }
+
+  private expire(reason: string): void {
+    if (this.phase === 'CLOSED' || this.phase === 'LOST') return;
+    this.clearSuspendTimer();
+    const old = this.conn;
+    const oldId = old?.sessionId ?? '0';
+    this.logger.warn(SESSION_EXPIRED(this.namespace, oldId, reason), ZookeeperRegistryCenter.name);
+    this.setPhase('LOST');
+    this.openSession();
+    old?.close();
+    this.notify({ state: 'LOST', sessionId: oldId, newSession: false, reason });
+  }
+
+  private clearSuspendTimer(): void {
+    if (this.suspendTimer) clearTimeout(this.suspendTimer);
+    this.suspendTimer = undefined;
+  }
+
+  private notify(change: ConnectionStateChange): void {
+    for (const listener of [...this.stateListeners]) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.logger.error(
+          `A connection state listener threw on ${change.state}: ${String(error)}`,
+          error instanceof Error ? error.stack : undefined,
+          ZookeeperRegistryCenter.name,
+        );
+      }
+    }
+  }
+
+  /** Resolves when the phase is `wanted`; rejects on timeout, close, or (if given) a new session. */
+  private waitForPhase(wanted: Phase, timeoutMs: number, generation?: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        if (generation !== undefined && generation !== this.sessionGeneration) {
+          finish(new Error('session changed'));
+          return true;
+        }
+        if (this.phase === wanted) {
+          finish();
+          return true;
+        }
+        if (this.phase === 'CLOSED') {
+          finish(new Error('registry center closed'));
+          return true;
+        }
+        return false;
+      };
+      const onChange = (): void => {
+        check();
+      };
+      const timer = setTimeout(() => finish(new Error(`not ${wanted.toLowerCase()} after ${timeoutMs} ms`)), timeoutMs);
+      const finish = (error?: Error): void => {
+        clearTimeout(timer);
+        this.phaseChanges.off('change', onChange);
+        if (error) reject(error);
+        else resolve();
+      };
+      if (!check()) this.phaseChanges.on('change', onChange);
+    });
+  }
+
+  // ---------------------------------------------------------------- operation plumbing
+
+  /**
+   * Runs one operation on the current session. Connection loss: wait for the connection
+   * (bounded by the session timeout) and retry on the same session. A session that changed
+   * meanwhile fails the operation: what it did may belong to a session that no longer exists.
+   */
+  private async run<T>(operation: string, key: string, fn: (conn: ZkConnection, path: string) => Promise<T>): Promise<T> {
+    assertRegistryKey(key);
+    const path = this.toPath(key);
+    if (this.phase === 'CLOSED' || this.phase === 'IDLE') throw new RegistryClosedError(operation, path);
+    if (this.phase !== 'CONNECTED') await this.awaitConnection(operation, path, ZK.CONNECTIONLOSS);
+    const generation = this.sessionGeneration;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await fn(this.connection(), path);
+      } catch (error) {
+        if (!(error instanceof ZkCodeError)) throw error;
+        if (this.closed) throw new RegistryClosedError(operation, path);
+        const retriable = error.code === ZK.CONNECTIONLOSS || error.code === ZK.OPERATIONTIMEOUT;
+        if (retriable && attempt < RETRIES_ON_CONNECTION_LOSS && generation === this.sessionGeneration) {
+          await this.awaitConnection(operation, path, error.code, generation);
+          continue;
+        }
+        throw this.translate(operation, error, generation);
+      }
+    }
+  }
+
+  private async awaitConnection(operation: string, path: string, code: number, generation?: number): Promise<void> {
+    const bound = generation === undefined ? this.connectionTimeoutMs : this.sessionTimeoutMs;
+    try {
+      await this.waitForPhase('CONNECTED', bound, generation);
+    } catch {
+      if (this.phase === 'CLOSED') throw new RegistryClosedError(operation, path);
+      if (generation !== undefined && generation !== this.sessionGeneration) {
+        throw new RegistrySessionExpiredError(operation, path, ZK.SESSIONEXPIRED, 'SESSIONEXPIRED');
+      }
+      throw new RegistryNotConnectedError(operation, path, code, zkCodeName(code), bound);
+    }
+  }
+
+  private translate(operation: string, error: ZkCodeError, generation: number): RegistryOperationError {
+    const name = zkCodeName(error.code);
+    if (error.code === ZK.NOAUTH) return new RegistryAccessDeniedError(operation, error.path, this.namespace, error.code);
+    if (
+      error.code === ZK.SESSIONEXPIRED ||
+      error.code === ZK.INVALIDSTATE ||
+      error.code === ZK.CLOSING ||
+      generation !== this.sessionGeneration
+    ) {
+      return new RegistrySessionExpiredError(operation, error.path, error.code, name);
+    }
+    if (error.code === ZK.CONNECTIONLOSS || error.code === ZK.OPERATIONTIMEOUT) {
+      return new RegistryNotConnectedError(operation, error.path, error.code, name, this.sessionTimeoutMs);
+    }
+    return new RegistryOperationError(operation, error.path, error.code, name);
+  }
+
+  /** Creates `path`, creating missing parents (persistent, empty) first. */
+  private async createWithParents(conn: ZkConnection, path: string, data: string, mode: number): Promise<string> {
+    try {
+      const created = await conn.create(path, data, mode);
+      await this.protect(conn, created);
+      return created;
+    } catch (error) {
+      if (!(error instanceof ZkCodeError) || error.code !== ZK.NONODE) throw error;
+    }
+    await this.ensureNode(conn, path.slice(0, path.lastIndexOf('/')));
+    const created = await conn.create(path, data, mode);
+    await this.protect(conn, created);
+    return created;
+  }
+
+  /** Makes sure a persistent node exists at `path` (and its parents). */
+  private async ensureNode(conn: ZkConnection, path: string): Promise<void> {
+    if (path === '' || path === '/') return;
+    if (await conn.exists(path)) return;
+    try {
+      await conn.create(path, '', ZK.PERSISTENT);
+      await this.protect(conn, path);
+    } catch (error) {
+      if (!(error instanceof ZkCodeError)) throw error;
+      if (error.code === ZK.NODEEXISTS) return;
+      if (error.code !== ZK.NONODE) throw error;
+      await this.ensureNode(conn, path.slice(0, path.lastIndexOf('/')));
+      await this.ensureNode(conn, path);
+    }
+  }
+
+  /**
+   * With a digest, a new node is given creator-only ACLs. The client library always creates
+   * with an open ACL, so this is a second request: until it lands the node is world-readable
+   * (its parents are not writable by others, so nothing else can be created beside it).
+   */
+  private async protect(conn: ZkConnection, path: string): Promise<void> {
+    if (!this.digest) return;
+    try {
+      await conn.setAcl(path, -1, [{ perms: ZK.PERM_ALL, scheme: 'auth', auth: '' }]);
+    } catch (error) {
+      // An ephemeral node may already be gone again; nothing left to protect.
+      if (!(error instanceof ZkCodeError) || error.code !== ZK.NONODE) throw error;
+    }
+  }
+
+  private toNodeStat(stat: ZkStat): NodeStat {
+    return {
+      ctime: stat.ctime,
+      mtime: stat.mtime,
+      version: stat.version,
+      numChildren: stat.numChildren,
+      ephemeralOwner: stat.ephemeralOwner,
+      mzxid: stat.mzxid,
+      pzxid: stat.pzxid,
+    };
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async get(key: string): Promise<string | null> {
+    const cached = this.findCache(key)?.get(key);
+    return cached !== undefined ? cached : this.getDirectly(key);
+  }
+
+  getDirectly(key: string): Promise<string | null> {
+    return this.run('getData', key, async (conn, path) => {
+      try {
+        return (await conn.getData(path)).data;
+      } catch (error) {
+        if (error instanceof ZkCodeError && error.code === ZK.NONODE) return null;
+        throw error;
+      }
+    });
+  }
+
+  async isExisted(key: string): Promise<boolean> {
+    return (await this.getStat(key)) !== null;
+  }
+
+  getStat(key: string): Promise<NodeStat | null> {
+    return this.run('exists', key, async (conn, path) => {
+      const stat = await conn.exists(path);
+      return stat ? this.toNodeStat(stat) : null;
+    });
+  }
+
+  getChildrenKeys(key: string): Promise<string[]> {
+    return this.run('getChildren', key, async (conn, path) => {
+      try {
+        return reverseLexicographic((await conn.getChildren(path)).children);
+      } catch (error) {
+        if (error instanceof ZkCodeError && error.code === ZK.NONODE) return [];
+        throw error;
+      }
+    });
+  }
+
+  async getNumChildren(key: string): Promise<number> {
+    return (await this.getStat(key))?.numChildren ?? 0;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  persist(key: string, value: string): Promise<void> {
+    return this.run('persist', key, async (conn, path) => {
+      for (;;) {
+        try {
+          await conn.setData(path, value);
+          return;
+        } catch (error) {
+          if (!(error instanceof ZkCodeError) || error.code !== ZK.NONODE) throw error;
+        }
+        try {
+          await this.createWithParents(conn, path, value, ZK.PERSISTENT);
+          return;
+        } catch (error) {
+          if (!(error instanceof ZkCodeError) || error.code !== ZK.NODEEXISTS) throw error;
+        }
+      }
+    });
+  }
+
+  update(key: string, value: string): Promise<void> {
+    return this.run('update', key, async (conn, path) => {
+      await conn.setData(path, value);
+    });
+  }
+
+  persistEphemeral(key: string, value: string): Promise<void> {
+    return this.run('persistEphemeral', key, async (conn, path) => {
+      for (let attempt = 0; ; attempt += 1) {
+        const existing = await conn.exists(path);
+        if (existing && existing.ephemeralOwner === conn.sessionId && attempt > 0) {
+          // Our own create landed although its reply was lost.
+          await conn.setData(path, value);
+          return;
+        }
+        if (existing) {
+          try {
+            await conn.delete(path);
+          } catch (error) {
+            if (!(error instanceof ZkCodeError) || error.code !== ZK.NONODE) throw error;
+          }
+        }
+        try {
+          await this.createWithParents(conn, path, value, ZK.EPHEMERAL);
+          return;
+        } catch (error) {
+          if (!(error instanceof ZkCodeError) || error.code !== ZK.NODEEXISTS || attempt >= 3) throw error;
+        }
+      }
+    });
+  }
+
+  async persistSequential(key: string, value: string): Promise<string> {
+    return this.toKey(await this.run('persistSequential', key, (conn, path) => this.createWithParents(conn, path, value, ZK.PERSISTENT_SEQUENTIAL)));
+  }
+
+  async persistEphemeralSequential(key: string, value = ''): Promise<string> {
+    return this.toKey(await this.run('persistEphemeralSequential', key, (conn, path) => this.createWithParents(conn, path, value, ZK.EPHEMERAL_SEQUENTIAL)));
+  }
+
+  createIfAbsent(key: string, value: string, ephemeral = false): Promise<boolean> {
+    return this.run('create', key, async (conn, path) => {
+      try {
+        await this.createWithParents(conn, path, value, ephemeral ? ZK.EPHEMERAL : ZK.PERSISTENT);
+        return true;
+      } catch (error) {
+        if (!(error instanceof ZkCodeError) || error.code !== ZK.NODEEXISTS) throw error;
+        if (!ephemeral) return false;
+        // A retried create whose first attempt landed: the node is ours.
+        const stat = await conn.exists(path);
+        return stat !== null && stat.ephemeralOwner === conn.sessionId;
+      }
+    });
+  }
+
+  remove(key: string): Promise<void> {
+    return this.run('remove', key, (conn, path) => this.removeRecursive(conn, path));
+  }
+
+  private async removeRecursive(conn: ZkConnection, path: string): Promise<void> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await conn.delete(path);
+        return;
+      } catch (error) {
+        if (!(error instanceof ZkCodeError)) throw error;
+        if (error.code === ZK.NONODE) return;
+        if (error.code !== ZK.NOTEMPTY || attempt >= 10) throw error;
+      }
+      let children: string[];
+      try {
+        children = (await conn.getChildren(path)).children;
+      } catch (error) {
+        if (error instanceof ZkCodeError && error.code === ZK.NONODE) return;
+        throw error;
+      }
+      await Promise.all(children.map((child) => this.removeRecursive(conn, `${path}/${child}`)));
+    }
+  }
+
+  // ---------------------------------------------------------------- cache
+
+  async addCacheData(key: string): Promise<TreeCache> {
+    assertRegistryKey(key);
+    const running = this.caches.get(key);
+    if (running) return running;
+    const starting = this.startingCaches.get(key);
+    if (starting) return starting;
+    const start = (async () => {
+      if (this.phase !== 'CONNECTED') await this.awaitConnection('cache', this.toPath(key), ZK.CONNECTIONLOSS);
+      const cache = new ZookeeperTreeCache(key, this);
+      await cache.start();
+      this.caches.set(key, cache);
+      return cache;
+    })();
+    this.startingCaches.set(key, start);
+    try {
+      return await start;
+    } finally {
+      this.startingCaches.delete(key);
+    }
+  }
+
+  findCache(key: string): TreeCache | undefined {
+    let best: ZookeeperTreeCache | undefined;
+    for (const cache of this.caches.values()) {
+      if (isUnder(key, cache.root) && (!best || cache.root.length > best.root.length)) best = cache;
+    }
+    return best;
+  }
+
+  evictCacheData(key: string): void {
+    this.caches.get(key)?.close();
+    this.caches.delete(key);
+  }
+
+  // ---------------------------------------------------------------- lock
+
+  async executeInLeader<T>(latchKey: string, callback: () => Promise<T>, timeoutMs: number): Promise<T> {
+    assertRegistryKey(latchKey);
+    const deadline = Date.now() + timeoutMs;
+    const ownKey = await this.acquireLatch(latchKey, deadline, timeoutMs);
+    try {
+      return await callback();
+    } finally {
+      await this.releaseLatch(ownKey);
+    }
+  }
+
+  private async acquireLatch(latchKey: string, deadline: number, timeoutMs: number): Promise<string> {
+    const uuid = randomUUID();
+    const latchPath = this.toPath(latchKey);
+    const ownPath = await this.run('lock', latchKey, async (conn) => {
+      try {
+        return await this.createWithParents(conn, `${latchPath}/${latchNodePrefix(uuid)}`, '', ZK.EPHEMERAL_SEQUENTIAL);
+      } catch (error) {
+        if (!(error instanceof ZkCodeError) || error.code !== ZK.CONNECTIONLOSS) throw error;
+        // The create may have landed without its reply: Curator's protected mode finds it by uuid.
+        await this.awaitConnection('lock', latchPath, error.code, this.sessionGeneration);
+        const found = findOwnLatchChild((await conn.getChildren(latchPath)).children, uuid);
+        if (found) return `${latchPath}/${found}`;
+        throw error;
+      }
+    });
+    const ownName = ownPath.slice(latchPath.length + 1);
+    const ownKey = joinKey(latchKey, ownName);
+    try {
+      for (;;) {
+        const children = sortLatchChildren(await this.getChildrenKeys(latchKey));
+        const index = children.indexOf(ownName);
+        if (index < 0) throw new Error(LOCK_LOST(latchPath));
+        if (index === 0) return ownKey;
+        const predecessor = joinKey(latchKey, children[index - 1]!);
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) throw new LockTimeoutError(latchPath, timeoutMs, children[0]);
+        await this.waitForDeletion(predecessor, remaining);
+      }
+    } catch (error) {
+      await this.releaseLatch(ownKey);
+      throw error;
+    }
+  }
+
+  /** Resolves when `key` is deleted, or at once if absent; resolves (not rejects) on timeout. */
+  private waitForDeletion(key: string, timeoutMs: number): Promise<void> {
+    const generation = this.sessionGeneration;
+    return this.run('lock', key, (conn, path) => {
+      return new Promise<void>((resolve, reject) => {
+        let settled = false;
+        const done = (error?: unknown): void => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          this.phaseChanges.off('change', onPhase);
+          if (error) reject(error);
+          else resolve();
+        };
+        const onPhase = (): void => {
+          if (this.phase === 'CLOSED' || generation !== this.sessionGeneration) done();
+        };
+        const timer = setTimeout(() => done(), timeoutMs);
+        this.phaseChanges.on('change', onPhase);
+        conn.exists(path, () => done()).then(
+          (stat) => {
+            if (!stat) done();
+          },
+          (error: unknown) => done(error),
+        );
+      });
+    });
+  }
+
+  private async releaseLatch(ownKey: string): Promise<void> {
+    if (this.phase === 'CLOSED') return;
+    try {
+      await this.remove(ownKey);
+    } catch (error) {
+      // A lost session already took the ephemeral node with it.
+      if (!(error instanceof RegistrySessionExpiredError) && !(error instanceof RegistryClosedError)) {
+        this.logger.warn(`Releasing lock node ${ownKey} failed: ${String(error)}`, ZookeeperRegistryCenter.name);
+      }
+    }
+  }
+}

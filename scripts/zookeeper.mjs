@@ -1,0 +1,71 @@
+// Finds a ZooKeeper server installation (and Java) for the tests, the demo and the
+// `nestjs-elastic-job/testing` helpers; installs Debian's `zookeeper` package when allowed.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const DEBIAN_JAR = '/usr/share/java/zookeeper.jar';
+
+function javaBinary() {
+  if (process.env.JAVA_HOME && existsSync(join(process.env.JAVA_HOME, 'bin', 'java'))) {
+    return join(process.env.JAVA_HOME, 'bin', 'java');
+  }
+  const probe = spawnSync('java', ['-version'], { stdio: 'ignore' });
+  return probe.status === 0 ? 'java' : undefined;
+}
+
+function classpathFromHome(home) {
+  const lib = join(home, 'lib');
+  if (!existsSync(lib)) return undefined;
+  const jars = readdirSync(lib).filter((f) => f.endsWith('.jar'));
+  if (!jars.some((f) => f.startsWith('zookeeper-'))) return undefined;
+  return [join(home, 'conf'), ...jars.map((f) => join(lib, f))].join(':');
+}
+
+/**
+ * Returns `{ java, classpath, source }` for a usable ZooKeeper server, or `undefined`.
+ * Looked up in order: `ZOOKEEPER_HOME` (an Apache release), then Debian's package.
+ */
+export function locateZooKeeper() {
+  const java = javaBinary();
+  if (!java) return undefined;
+  const home = process.env.ZOOKEEPER_HOME;
+  if (home) {
+    const classpath = classpathFromHome(home);
+    if (classpath) return { java, classpath, source: `ZOOKEEPER_HOME=${home}` };
+  }
+  if (existsSync(DEBIAN_JAR)) {
+    // Debian's jar names its dependencies in its manifest Class-Path.
+    return { java, classpath: DEBIAN_JAR, source: `Debian package (${DEBIAN_JAR})` };
+  }
+  return undefined;
+}
+
+export const INSTALL_HELP =
+  'A ZooKeeper server (3.5 or newer) and Java are needed to run the tests and the demo.\n' +
+  '  Debian/Ubuntu:  sudo apt-get update && sudo apt-get install -y zookeeper\n' +
+  '  elsewhere:      install Java 11+, unpack an Apache ZooKeeper release and set\n' +
+  '                  ZOOKEEPER_HOME to its folder (the one holding lib/ and conf/).';
+
+/** Makes sure ZooKeeper is there, installing Debian's package when we are root. */
+export function ensureZooKeeper(log = console.log) {
+  const found = locateZooKeeper();
+  if (found) return found;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const hasApt = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (!isRoot || !hasApt) {
+    throw new Error(`ZooKeeper was not found.\n${INSTALL_HELP}`);
+  }
+  log('ZooKeeper not found: installing the Debian package "zookeeper" (apt-get)...');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'zookeeper'], {
+    stdio: 'inherit',
+    env,
+  });
+  const installed = locateZooKeeper();
+  if (!installed) {
+    throw new Error(`apt-get installed "zookeeper" but no usable server was found.\n${INSTALL_HELP}`);
+  }
+  return installed;
+}

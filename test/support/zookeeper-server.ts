@@ -1,0 +1,338 @@
+/**
+ * Real ZooKeeper servers for tests and benchmarks: standalone or a 3-node ensemble on free
+ * loopback ports, each with its own data directory. Servers can be stopped, killed with
+ * SIGKILL and restarted on the same data; whatever is left running when the process exits
+ * (or when the Vitest run ends, see `global-setup.ts`) is killed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { locateZooKeeper, INSTALL_HELP } from '../../scripts/zookeeper.mjs';
+import { ZkConnection } from '../../lib/registry/zookeeper.client.js';
+
+const HOST = '127.0.0.1';
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of running) {
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
+/** Records a pid where the run's global teardown finds it, even if this process dies hard. */
+function recordPid(pid: number): void {
+  const dir = process.env.ELASTIC_JOB_TEST_PID_DIR;
+  if (dir) writeFileSync(join(dir, String(pid)), '');
+}
+
+function forgetPid(pid: number | undefined): void {
+  const dir = process.env.ELASTIC_JOB_TEST_PID_DIR;
+  if (dir && pid) rmSync(join(dir, String(pid)), { force: true });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, HOST, () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new Error('no port'));
+      });
+    });
+  });
+}
+
+/** Sends a four-letter-word command and returns the whole reply. */
+export function fourLetterWord(port: number, command: string, timeoutMs = 2_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: HOST, port });
+    let reply = '';
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`${command} timed out on port ${port}`)));
+    socket.on('connect', () => socket.write(command));
+    socket.on('data', (chunk) => (reply += chunk.toString()));
+    socket.on('end', () => resolve(reply));
+    socket.on('error', reject);
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The figures of `mntr` the tests and benchmarks count with. */
+export interface MntrFigures {
+  serverState: string;
+  packetsReceived: number;
+  packetsSent: number;
+  watchCount: number;
+  znodeCount: number;
+  ephemeralsCount: number;
+  aliveConnections: number;
+  raw: Record<string, string>;
+}
+
+export function parseMntr(text: string): MntrFigures {
+  const raw: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const [key, value] = line.split('\t');
+    if (key && value !== undefined) raw[key.trim()] = value.trim();
+  }
+  const num = (key: string) => Number(raw[key] ?? NaN);
+  return {
+    serverState: raw.zk_server_state ?? 'unknown',
+    packetsReceived: num('zk_packets_received'),
+    packetsSent: num('zk_packets_sent'),
+    watchCount: num('zk_watch_count'),
+    znodeCount: num('zk_znode_count'),
+    ephemeralsCount: num('zk_ephemerals_count'),
+    aliveConnections: num('zk_num_alive_connections'),
+    raw,
+  };
+}
+
+export interface ZooKeeperServerOptions {
+  /** ZooKeeper's tick; session expiry is checked at this granularity. Default 200 ms. */
+  tickTimeMs?: number;
+  minSessionTimeoutMs?: number;
+  maxSessionTimeoutMs?: number;
+}
+
+interface PeerAddress {
+  id: number;
+  clientPort: number;
+  quorumPort: number;
+  electionPort: number;
+}
+
+/** One ZooKeeper server process (standalone, or a member of an ensemble). */
+export class ZooKeeperTestServer {
+  private child: ChildProcess | undefined;
+  private output = '';
+
+  private constructor(
+    readonly port: number,
+    readonly dataDir: string,
+    private readonly configFile: string,
+    private readonly mainClass: string,
+  ) {}
+
+  /** Starts a standalone server on a free loopback port and waits until it serves. */
+  static async start(options: ZooKeeperServerOptions = {}): Promise<ZooKeeperTestServer> {
+    const port = await freePort();
+    const server = ZooKeeperTestServer.create(port, options, undefined);
+    await server.startProcess();
+    return server;
+  }
+
+  /** @internal used by the ensemble */
+  static create(port: number, options: ZooKeeperServerOptions, peers: { self: PeerAddress; all: PeerAddress[] } | undefined): ZooKeeperTestServer {
+    const baseDir = mkdtempSync(join(tmpdir(), 'elastic-job-zk-'));
+    const dataDir = join(baseDir, 'data');
+    mkdirSync(dataDir);
+    const lines = [
+      `tickTime=${options.tickTimeMs ?? 200}`,
+      `dataDir=${dataDir}`,
+      `clientPort=${port}`,
+      `clientPortAddress=${HOST}`,
+      `minSessionTimeout=${options.minSessionTimeoutMs ?? 1_000}`,
+      `maxSessionTimeout=${options.maxSessionTimeoutMs ?? 120_000}`,
+      'maxClientCnxns=0',
+      'admin.enableServer=false',
+      '4lw.commands.whitelist=*',
+      // Tests write a lot and need no durability across a power cut; a kill -9 keeps the OS cache.
+      'forceSync=no',
+    ];
+    if (peers) {
+      writeFileSync(join(dataDir, 'myid'), String(peers.self.id));
+      lines.push('initLimit=50', 'syncLimit=25', 'electionPortBindRetry=100');
+      for (const peer of peers.all) {
+        lines.push(`server.${peer.id}=${HOST}:${peer.quorumPort}:${peer.electionPort}`);
+      }
+    }
+    const configFile = join(baseDir, 'zoo.cfg');
+    writeFileSync(configFile, `${lines.join('\n')}\n`);
+    const mainClass = peers
+      ? 'org.apache.zookeeper.server.quorum.QuorumPeerMain'
+      : 'org.apache.zookeeper.server.ZooKeeperServerMain';
+    return new ZooKeeperTestServer(port, dataDir, configFile, mainClass);
+  }
+
+  get connectString(): string {
+    return `${HOST}:${this.port}`;
+  }
+
+  get isRunning(): boolean {
+    return this.child !== undefined;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Spawns the JVM; with `waitUntilServing`, resolves once the server answers requests. */
+  async startProcess(waitUntilServing = true): Promise<void> {
+    if (this.child) return;
+    const installation = locateZooKeeper();
+    if (!installation) throw new Error(`ZooKeeper was not found.\n${INSTALL_HELP}`);
+    installExitHook();
+    this.output = '';
+    const child = spawn(
+      installation.java,
+      [
+        '-Xms32m',
+        '-Xmx256m',
+        '-XX:+UseSerialGC',
+        '-XX:TieredStopAtLevel=1',
+        '-Djava.net.preferIPv4Stack=true',
+        '-Dzookeeper.admin.enableServer=false',
+        '-Dzookeeper.4lw.commands.whitelist=*',
+        '-Dzookeeper.jmx.log4j.disable=true',
+        '-cp',
+        installation.classpath,
+        this.mainClass,
+        this.configFile,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const keep = (chunk: Buffer) => {
+      this.output = (this.output + chunk.toString()).slice(-8_000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    running.add(child);
+    if (child.pid) recordPid(child.pid);
+    child.on('exit', () => {
+      running.delete(child);
+      forgetPid(child.pid);
+      if (this.child === child) this.child = undefined;
+    });
+    this.child = child;
+    if (waitUntilServing) await this.waitUntilServing();
+  }
+
+  /** Waits until `srvr` reports a mode (standalone, leader or follower). */
+  async waitUntilServing(timeoutMs = START_TIMEOUT_MS): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (!this.child) {
+        throw new Error(`ZooKeeper on port ${this.port} exited while starting:\n${this.output}`);
+      }
+      try {
+        if ((await fourLetterWord(this.port, 'srvr', 1_000)).includes('Mode:')) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(100);
+    }
+    throw new Error(`ZooKeeper on port ${this.port} did not serve within ${timeoutMs} ms:\n${this.output}`);
+  }
+
+  /** Graceful stop (SIGTERM); resolves when the process is gone. */
+  async stop(): Promise<void> {
+    await this.terminate('SIGTERM');
+  }
+
+  /** `kill -9`: the server dies without closing anything. */
+  async kill(): Promise<void> {
+    await this.terminate('SIGKILL');
+  }
+
+  /** Starts again on the same port and data directory. */
+  async restart(): Promise<void> {
+    await this.startProcess();
+  }
+
+  private async terminate(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
+    this.child = undefined;
+  }
+
+  async mntr(): Promise<MntrFigures> {
+    return parseMntr(await fourLetterWord(this.port, 'mntr'));
+  }
+
+  async mode(): Promise<string> {
+    const reply = await fourLetterWord(this.port, 'srvr', 1_000).catch(() => '');
+    return /Mode: (\w+)/.exec(reply)?.[1] ?? 'down';
+  }
+
+  /** Kills the server and removes its data. */
+  async close(): Promise<void> {
+    await this.kill();
+    rmSync(join(this.dataDir, '..'), { recursive: true, force: true });
+  }
+}
+
+/** Three servers in one quorum. */
+export class ZooKeeperTestEnsemble {
+  private constructor(readonly servers: ZooKeeperTestServer[]) {}
+
+  static async start(options: ZooKeeperServerOptions = {}): Promise<ZooKeeperTestEnsemble> {
+    const peers: PeerAddress[] = [];
+    for (let id = 1; id <= 3; id += 1) {
+      peers.push({ id, clientPort: await freePort(), quorumPort: await freePort(), electionPort: await freePort() });
+    }
+    const servers = peers.map((self) => ZooKeeperTestServer.create(self.clientPort, options, { self, all: peers }));
+    await Promise.all(servers.map((server) => server.startProcess(false)));
+    await Promise.all(servers.map((server) => server.waitUntilServing()));
+    return new ZooKeeperTestEnsemble(servers);
+  }
+
+  get connectString(): string {
+    return this.servers.map((server) => server.connectString).join(',');
+  }
+
+  /** Index of the current quorum leader, or -1. */
+  async leaderIndex(): Promise<number> {
+    const modes = await Promise.all(this.servers.map((server) => server.mode()));
+    return modes.indexOf('leader');
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.servers.map((server) => server.close()));
+  }
+}
+
+/**
+ * Expires a client's session the way ZooKeeper's own tests do: a second client joins the
+ * same session (id and password) and closes it; the server ends the session for both.
+ */
+export async function expireSession(connectString: string, session: { id: string; password: string }, timeoutMs = 10_000): Promise<void> {
+  const intruder = new ZkConnection({ connect: connectString, sessionTimeoutMs: 30_000, session });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`could not join session 0x${session.id} within ${timeoutMs} ms`)), timeoutMs);
+      intruder.once('connected', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      intruder.once('closed', (code: number) => {
+        clearTimeout(timer);
+        reject(new Error(`session 0x${session.id} is already gone (${code})`));
+      });
+    });
+  } finally {
+    intruder.close();
+  }
+}
