@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { CACHE_LISTENER_FAILED, CACHE_LOAD_FAILED } from '../elastic-job.messages.js';
 import type { CacheEvent, CacheListener, TreeCache } from './registry-center.interface.js';
-import { joinKey, reverseLexicographic } from './registry-keys.js';
+import { joinKey, parentKey, reverseLexicographic } from './registry-keys.js';
 import { ZK, ZkCodeError, type ZkConnection, type ZkStat } from './zookeeper.client.js';
 
 /** What the cache needs from the registry center that owns it. */
@@ -236,6 +236,7 @@ export class ZookeeperTreeCache implements TreeCache {
     if (!node) return;
     for (const child of node.children) this.removeSubtree(joinKey(key, child));
     this.nodes.delete(key);
+    if (key !== this.root) this.nodes.get(parentKey(key))?.children.delete(key.slice(key.lastIndexOf('/') + 1));
     this.emit({ type: 'removed', key, data: node.data });
   }
 

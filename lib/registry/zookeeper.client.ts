@@ -151,8 +151,13 @@ export class ZkConnection extends EventEmitter {
       connect: options.connect,
       timeout: options.sessionTimeoutMs,
       // The C library's own logging goes straight to stderr; the registry logs state itself.
-      debug_level: 0,
+      debug_level: Number(process.env.ZK_CLIENT_DEBUG ?? 0),
       host_order_deterministic: false,
+      // The binding closes a handle, reporting it expired, after this many consecutive empty
+      // reads. A handle that starts while the server is down gets there within milliseconds
+      // of the server coming back and would never connect; a real expiry is still reported
+      // by the server itself.
+      response_counter_limit: 1_000_000,
     };
     if (options.session) {
       config.client_id = options.session.id;

@@ -36,6 +36,7 @@ type Phase = 'IDLE' | 'CONNECTING' | 'CONNECTED' | 'SUSPENDED' | 'LOST' | 'CLOSE
 
 const SERVER_LIST = /^[^\s,:/]+:\d{1,5}(,[^\s,:/]+:\d{1,5})*$/;
 const RETRIES_ON_CONNECTION_LOSS = 3;
+const REOPEN_DELAY_MS = 500;
 
 function assertPositiveInteger(field: string, value: number): void {
   if (!Number.isInteger(value) || value <= 0) {
@@ -89,6 +90,7 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
   private phase: Phase = 'IDLE';
   private sessionGeneration = 0;
   private suspendTimer: NodeJS.Timeout | undefined;
+  private reopenTimer: NodeJS.Timeout | undefined;
   private readonly phaseChanges = new EventEmitter();
   private readonly stateListeners = new Set<ConnectionStateListener>();
   private readonly caches = new Map<string, ZookeeperTreeCache>();
@@ -169,6 +171,7 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     if (this.phase === 'CLOSED') return;
     this.phase = 'CLOSED';
     this.clearSuspendTimer();
+    if (this.reopenTimer) clearTimeout(this.reopenTimer);
     for (const cache of this.caches.values()) cache.close();
     this.caches.clear();
     this.conn?.close();
@@ -248,7 +251,15 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
 
   private onClosed(generation: number, code: number): void {
     if (generation !== this.sessionGeneration || this.phase === 'CLOSED' || this.phase === 'IDLE') return;
-    if (this.phase === 'CONNECTING') return;
+    if (this.phase === 'CONNECTING' || this.phase === 'LOST') {
+      // A handle that never got a session gave up (the client library closes a handle that
+      // keeps getting nothing from a dead server): try again with a fresh one.
+      this.reopenTimer = setTimeout(() => {
+        this.reopenTimer = undefined;
+        if (generation === this.sessionGeneration && this.phase !== 'CLOSED') this.openSession();
+      }, REOPEN_DELAY_MS);
+      return;
+    }
     const reason =
       code === ZK.EXPIRED_SESSION_STATE
         ? 'the server expired it'
@@ -332,7 +343,12 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     assertRegistryKey(key);
     const path = this.toPath(key);
     if (this.phase === 'CLOSED' || this.phase === 'IDLE') throw new RegistryClosedError(operation, path);
-    if (this.phase !== 'CONNECTED') await this.awaitConnection(operation, path, ZK.CONNECTIONLOSS);
+    if (this.phase !== 'CONNECTED') {
+      // Suspended: the operation belongs to the session we still hope to get back. Lost: to
+      // the next session.
+      const session = this.phase === 'SUSPENDED' ? this.sessionGeneration : undefined;
+      await this.awaitConnection(operation, path, ZK.CONNECTIONLOSS, session);
+    }
     const generation = this.sessionGeneration;
     for (let attempt = 0; ; attempt += 1) {
       try {

@@ -5,7 +5,7 @@
  * (or when the Vitest run ends, see `global-setup.ts`) is killed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { ZkConnection } from '../../lib/registry/zookeeper.client.js';
 const HOST = '127.0.0.1';
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
+const SLF4J_SIMPLE = '/usr/share/java/slf4j-simple.jar';
 
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -203,7 +204,10 @@ export class ZooKeeperTestServer {
         '-Dzookeeper.4lw.commands.whitelist=*',
         '-Dzookeeper.jmx.log4j.disable=true',
         '-cp',
-        installation.classpath,
+        // ZOOKEEPER_TEST_LOG=1 shows the server's own log (Debian ships the binding it needs).
+        process.env.ZOOKEEPER_TEST_LOG && existsSync(SLF4J_SIMPLE)
+          ? `${installation.classpath}:${SLF4J_SIMPLE}`
+          : installation.classpath,
         this.mainClass,
         this.configFile,
       ],
@@ -211,6 +215,7 @@ export class ZooKeeperTestServer {
     );
     const keep = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-8_000);
+      if (process.env.ZOOKEEPER_TEST_LOG) process.stderr.write(`[zk:${this.port}] ${chunk.toString()}`);
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
@@ -316,20 +321,34 @@ export class ZooKeeperTestEnsemble {
 
 /**
  * Expires a client's session the way ZooKeeper's own tests do: a second client joins the
- * same session (id and password) and closes it; the server ends the session for both.
+ * same session (id and password) and closes it, which ends the session for both. The client
+ * under test reconnects within milliseconds and may win the session back before the close
+ * lands (the close is then refused as "session moved"), so this repeats until the session is
+ * gone from every server's connection list.
  */
-export async function expireSession(connectString: string, session: { id: string; password: string }, timeoutMs = 10_000): Promise<void> {
+export async function expireSession(connectString: string, session: { id: string; password: string }, attempts = 20): Promise<void> {
+  const ports = connectString.split(',').map((address) => Number(address.split(':')[1]));
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    if ((await joinAndClose(connectString, session)) === 'gone') return;
+    await sleep(300);
+    const lists = await Promise.all(ports.map((port) => fourLetterWord(port, 'cons').catch(() => '')));
+    if (!lists.some((list) => list.includes(`sid=0x${session.id}`))) return;
+  }
+  throw new Error(`session 0x${session.id} survived ${attempts} attempts to expire it`);
+}
+
+async function joinAndClose(connectString: string, session: { id: string; password: string }): Promise<'closed' | 'gone'> {
   const intruder = new ZkConnection({ connect: connectString, sessionTimeoutMs: 30_000, session });
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`could not join session 0x${session.id} within ${timeoutMs} ms`)), timeoutMs);
+    return await new Promise<'closed' | 'gone'>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`could not join session 0x${session.id}`)), 10_000);
       intruder.once('connected', () => {
         clearTimeout(timer);
-        resolve();
+        resolve('closed');
       });
-      intruder.once('closed', (code: number) => {
+      intruder.once('closed', () => {
         clearTimeout(timer);
-        reject(new Error(`session 0x${session.id} is already gone (${code})`));
+        resolve('gone');
       });
     });
   } finally {
