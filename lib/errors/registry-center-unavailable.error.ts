@@ -9,9 +9,8 @@ export class RegistryCenterUnavailableError extends ElasticJobError {
     readonly timeoutMs: number,
     cause?: unknown,
   ) {
-    super(
-      REGISTRY_UNAVAILABLE(serverLists, namespace, timeoutMs, cause instanceof Error ? cause.message : undefined),
-      { cause },
-    );
+    super(REGISTRY_UNAVAILABLE(serverLists, namespace, timeoutMs, cause instanceof Error ? cause.message : undefined), {
+      cause,
+    });
   }
 }

@@ -191,7 +191,12 @@ export class ZkConnection extends EventEmitter {
     this.handle.close();
   }
 
-  private call<T>(operation: string, path: string, start: (cb: Callback<unknown[]>) => number, pick: (r: unknown[]) => T): Promise<T> {
+  private call<T>(
+    operation: string,
+    path: string,
+    start: (cb: Callback<unknown[]>) => number,
+    pick: (r: unknown[]) => T,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.closed) {
         reject(new ZkCodeError(ZK.CLOSING, operation, path));
@@ -213,7 +218,12 @@ export class ZkConnection extends EventEmitter {
   }
 
   create(path: string, data: string, mode: number): Promise<string> {
-    return this.call('create', path, (cb) => this.handle.a_create(path, data, mode, cb as Callback<[string]>), (r) => r[0] as string);
+    return this.call(
+      'create',
+      path,
+      (cb) => this.handle.a_create(path, data, mode, cb as Callback<[string]>),
+      (r) => r[0] as string,
+    );
   }
 
   exists(path: string, watcher?: ZkWatcher): Promise<ZkStat | null> {
@@ -259,20 +269,38 @@ export class ZkConnection extends EventEmitter {
   }
 
   setData(path: string, data: string, version = -1): Promise<ZkStat> {
-    return this.call('setData', path, (cb) => this.handle.a_set(path, data, version, cb as Callback<[NativeStatShape]>), (r) =>
-      toStat(r[0] as NativeStatShape),
+    return this.call(
+      'setData',
+      path,
+      (cb) => this.handle.a_set(path, data, version, cb as Callback<[NativeStatShape]>),
+      (r) => toStat(r[0] as NativeStatShape),
     );
   }
 
   delete(path: string, version = -1): Promise<void> {
-    return this.call('delete', path, (cb) => this.handle.a_delete_(path, version, cb as Callback<[]>), () => undefined);
+    return this.call(
+      'delete',
+      path,
+      (cb) => this.handle.a_delete_(path, version, cb as Callback<[]>),
+      () => undefined,
+    );
   }
 
   setAcl(path: string, version: number, acl: AclEntry[]): Promise<void> {
-    return this.call('setACL', path, (cb) => this.handle.a_set_acl(path, version, acl, cb as Callback<[]>), () => undefined);
+    return this.call(
+      'setACL',
+      path,
+      (cb) => this.handle.a_set_acl(path, version, acl, cb as Callback<[]>),
+      () => undefined,
+    );
   }
 
   addAuth(scheme: string, auth: string): Promise<void> {
-    return this.call('addAuth', scheme, (cb) => this.handle.add_auth(scheme, auth, cb as Callback<[]>), () => undefined);
+    return this.call(
+      'addAuth',
+      scheme,
+      (cb) => this.handle.add_auth(scheme, auth, cb as Callback<[]>),
+      () => undefined,
+    );
   }
 }

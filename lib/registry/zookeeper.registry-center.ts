@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Logger, type LoggerService } from '@nestjs/common';
-import {
-  INVALID_ZOOKEEPER_OPTION,
-  LOCK_LOST,
-  SESSION_EXPIRED,
-  SESSION_RENEWED,
-} from '../elastic-job.messages.js';
+import { INVALID_ZOOKEEPER_OPTION, LOCK_LOST, SESSION_EXPIRED, SESSION_RENEWED } from '../elastic-job.messages.js';
 import { LockTimeoutError } from '../errors/lock-timeout.error.js';
 import { RegistryCenterUnavailableError } from '../errors/registry-center-unavailable.error.js';
 import {
@@ -45,9 +40,13 @@ function assertPositiveInteger(field: string, value: number): void {
 }
 
 /** Checks the registry options; every message names the field and what is allowed. */
-export function validateZookeeperConfiguration(config: ZookeeperConfiguration): Required<Omit<ZookeeperConfiguration, 'digest'>> & { digest?: string } {
+export function validateZookeeperConfiguration(
+  config: ZookeeperConfiguration,
+): Required<Omit<ZookeeperConfiguration, 'digest'>> & { digest?: string } {
   if (typeof config.serverLists !== 'string' || !SERVER_LIST.test(config.serverLists.replace(/\s+/g, ''))) {
-    throw new Error(INVALID_ZOOKEEPER_OPTION('serverLists', config.serverLists, 'a list of "host:port" separated by commas'));
+    throw new Error(
+      INVALID_ZOOKEEPER_OPTION('serverLists', config.serverLists, 'a list of "host:port" separated by commas'),
+    );
   }
   if (typeof config.namespace !== 'string' || !/^[^/\s]+$/.test(config.namespace)) {
     throw new Error(INVALID_ZOOKEEPER_OPTION('namespace', config.namespace, 'a non-empty name without "/" or spaces'));
@@ -287,7 +286,7 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
   }
 
   private notify(change: ConnectionStateChange): void {
-    for (const listener of [...this.stateListeners]) {
+    for (const listener of this.stateListeners) {
       try {
         listener(change);
       } catch (error) {
@@ -339,7 +338,11 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
    * (bounded by the session timeout) and retry on the same session. A session that changed
    * meanwhile fails the operation: what it did may belong to a session that no longer exists.
    */
-  private async run<T>(operation: string, key: string, fn: (conn: ZkConnection, path: string) => Promise<T>): Promise<T> {
+  private async run<T>(
+    operation: string,
+    key: string,
+    fn: (conn: ZkConnection, path: string) => Promise<T>,
+  ): Promise<T> {
     assertRegistryKey(key);
     const path = this.toPath(key);
     if (this.phase === 'CLOSED' || this.phase === 'IDLE') throw new RegistryClosedError(operation, path);
@@ -381,7 +384,8 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
 
   private translate(operation: string, error: ZkCodeError, generation: number): RegistryOperationError {
     const name = zkCodeName(error.code);
-    if (error.code === ZK.NOAUTH) return new RegistryAccessDeniedError(operation, error.path, this.namespace, error.code);
+    if (error.code === ZK.NOAUTH)
+      return new RegistryAccessDeniedError(operation, error.path, this.namespace, error.code);
     if (
       error.code === ZK.SESSIONEXPIRED ||
       error.code === ZK.INVALIDSTATE ||
@@ -552,11 +556,19 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
   }
 
   async persistSequential(key: string, value: string): Promise<string> {
-    return this.toKey(await this.run('persistSequential', key, (conn, path) => this.createWithParents(conn, path, value, ZK.PERSISTENT_SEQUENTIAL)));
+    return this.toKey(
+      await this.run('persistSequential', key, (conn, path) =>
+        this.createWithParents(conn, path, value, ZK.PERSISTENT_SEQUENTIAL),
+      ),
+    );
   }
 
   async persistEphemeralSequential(key: string, value = ''): Promise<string> {
-    return this.toKey(await this.run('persistEphemeralSequential', key, (conn, path) => this.createWithParents(conn, path, value, ZK.EPHEMERAL_SEQUENTIAL)));
+    return this.toKey(
+      await this.run('persistEphemeralSequential', key, (conn, path) =>
+        this.createWithParents(conn, path, value, ZK.EPHEMERAL_SEQUENTIAL),
+      ),
+    );
   }
 
   createIfAbsent(key: string, value: string, ephemeral = false): Promise<boolean> {
@@ -701,12 +713,14 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
         };
         const timer = setTimeout(() => done(), timeoutMs);
         this.phaseChanges.on('change', onPhase);
-        conn.exists(path, () => done()).then(
-          (stat) => {
-            if (!stat) done();
-          },
-          (error: unknown) => done(error),
-        );
+        conn
+          .exists(path, () => done())
+          .then(
+            (stat) => {
+              if (!stat) done();
+            },
+            (error: unknown) => done(error),
+          );
       });
     });
   }

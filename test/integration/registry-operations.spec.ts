@@ -147,14 +147,18 @@ describe('registry center operations against a real ZooKeeper', () => {
     expect(
       () => new ZookeeperRegistryCenter({ serverLists: '127.0.0.1:2181', namespace: 'a', sessionTimeoutMs: 0 }),
     ).toThrow(/zookeeper.sessionTimeoutMs 0: a positive integer/);
-    expect(() => new ZookeeperRegistryCenter({ serverLists: '127.0.0.1:2181', namespace: 'a', digest: 'nopassword' })).toThrow(
-      /zookeeper.digest "\*\*\*": the form "user:password"/,
-    );
+    expect(
+      () => new ZookeeperRegistryCenter({ serverLists: '127.0.0.1:2181', namespace: 'a', digest: 'nopassword' }),
+    ).toThrow(/zookeeper.digest "\*\*\*": the form "user:password"/);
   });
 
   it('fails init within connectionTimeoutMs, naming the servers and the namespace', async () => {
     const port = await freePort();
-    const center = fixture.create({ serverLists: `127.0.0.1:${port}`, namespace: 'orders-app', connectionTimeoutMs: 1_500 });
+    const center = fixture.create({
+      serverLists: `127.0.0.1:${port}`,
+      namespace: 'orders-app',
+      connectionTimeoutMs: 1_500,
+    });
     const started = Date.now();
     const error = await center.init().catch((e: unknown) => e);
     const elapsed = Date.now() - started;
@@ -183,7 +187,9 @@ describe('registry center operations against a real ZooKeeper', () => {
       expect((error as Error).message).toMatch(
         new RegExp(`refused to getData "/${namespace}/job/config" \\(NOAUTH\\).*another digest.*same zookeeper.digest`),
       );
-      await expect(intruder.persist('/job/config', 'shardingTotalCount: 1')).rejects.toBeInstanceOf(RegistryAccessDeniedError);
+      await expect(intruder.persist('/job/config', 'shardingTotalCount: 1')).rejects.toBeInstanceOf(
+        RegistryAccessDeniedError,
+      );
       const anonymous = await fixture.open({ namespace });
       await expect(anonymous.getDirectly('/job/instances/a')).rejects.toBeInstanceOf(RegistryAccessDeniedError);
       expect(await owner.getDirectly('/job/config')).toBe('shardingTotalCount: 3');

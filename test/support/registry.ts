@@ -30,13 +30,19 @@ export class RegistryFixture {
 
   constructor(private readonly connectString: () => string) {}
 
-  async open(overrides: Partial<ZookeeperConfiguration> = {}, logger: LoggerService = new RecordingLogger()): Promise<ZookeeperRegistryCenter> {
+  async open(
+    overrides: Partial<ZookeeperConfiguration> = {},
+    logger: LoggerService = new RecordingLogger(),
+  ): Promise<ZookeeperRegistryCenter> {
     const center = this.create(overrides, logger);
     await center.init();
     return center;
   }
 
-  create(overrides: Partial<ZookeeperConfiguration> = {}, logger: LoggerService = new RecordingLogger()): ZookeeperRegistryCenter {
+  create(
+    overrides: Partial<ZookeeperConfiguration> = {},
+    logger: LoggerService = new RecordingLogger(),
+  ): ZookeeperRegistryCenter {
     const center = new ZookeeperRegistryCenter(
       {
         serverLists: this.connectString(),

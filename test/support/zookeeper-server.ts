@@ -141,7 +141,11 @@ export class ZooKeeperTestServer {
   }
 
   /** @internal used by the ensemble */
-  static create(port: number, options: ZooKeeperServerOptions, peers: { self: PeerAddress; all: PeerAddress[] } | undefined): ZooKeeperTestServer {
+  static create(
+    port: number,
+    options: ZooKeeperServerOptions,
+    peers: { self: PeerAddress; all: PeerAddress[] } | undefined,
+  ): ZooKeeperTestServer {
     const baseDir = mkdtempSync(join(tmpdir(), 'elastic-job-zk-'));
     const dataDir = join(baseDir, 'data');
     mkdirSync(dataDir);
@@ -326,7 +330,11 @@ export class ZooKeeperTestEnsemble {
  * lands (the close is then refused as "session moved"), so this repeats until the session is
  * gone from every server's connection list.
  */
-export async function expireSession(connectString: string, session: { id: string; password: string }, attempts = 20): Promise<void> {
+export async function expireSession(
+  connectString: string,
+  session: { id: string; password: string },
+  attempts = 20,
+): Promise<void> {
   const ports = connectString.split(',').map((address) => Number(address.split(':')[1]));
   for (let attempt = 1; attempt <= attempts; attempt += 1) {
     if ((await joinAndClose(connectString, session)) === 'gone') return;
@@ -337,7 +345,10 @@ export async function expireSession(connectString: string, session: { id: string
   throw new Error(`session 0x${session.id} survived ${attempts} attempts to expire it`);
 }
 
-async function joinAndClose(connectString: string, session: { id: string; password: string }): Promise<'closed' | 'gone'> {
+async function joinAndClose(
+  connectString: string,
+  session: { id: string; password: string },
+): Promise<'closed' | 'gone'> {
   const intruder = new ZkConnection({ connect: connectString, sessionTimeoutMs: 30_000, session });
   try {
     return await new Promise<'closed' | 'gone'>((resolve, reject) => {

@@ -1,0 +1,101 @@
+/**
+ * The built package as an application uses it: loaded by name from an ESM and from a CommonJS
+ * app, and a process that closes its registry center exiting on its own.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ZooKeeperTestServer } from '../support/zookeeper-server.js';
+
+const root = resolve(import.meta.dirname, '../..');
+let appDir: string;
+let server: ZooKeeperTestServer;
+
+function runNode(file: string, env: Record<string, string> = {}, timeoutMs = 30_000) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string; exitedAfterMs: number }>(
+    (resolvePromise, reject) => {
+      const child = spawn(process.execPath, [file], { cwd: appDir, env: { ...process.env, ...env } });
+      let stdout = '';
+      let stderr = '';
+      let closedAt = 0;
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (!closedAt && stdout.includes('closed')) closedAt = Date.now();
+      });
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`${file} did not exit within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      }, timeoutMs);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolvePromise({ code, stdout, stderr, exitedAfterMs: closedAt ? Date.now() - closedAt : -1 });
+      });
+    },
+  );
+}
+
+beforeAll(async () => {
+  if (!existsSync(join(root, 'dist/index.js'))) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+  appDir = mkdtempSync(join(tmpdir(), 'elastic-job-app-'));
+  mkdirSync(join(appDir, 'node_modules'));
+  symlinkSync(root, join(appDir, 'node_modules', 'nestjs-elastic-job'), 'dir');
+  server = await ZooKeeperTestServer.start();
+});
+
+afterAll(async () => {
+  await server?.close();
+  if (appDir) rmSync(appDir, { recursive: true, force: true });
+});
+
+describe('the built package', () => {
+  it('loads through import() from an ES module app', async () => {
+    writeFileSync(
+      join(appDir, 'esm.mjs'),
+      "import { ZookeeperRegistryCenter, RegistryCenterUnavailableError } from 'nestjs-elastic-job';\n" +
+        'console.log(typeof ZookeeperRegistryCenter, typeof RegistryCenterUnavailableError);\n',
+    );
+    const result = await runNode('esm.mjs');
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe('function function');
+  });
+
+  it('loads through require() from a CommonJS app', async () => {
+    writeFileSync(
+      join(appDir, 'cjs.cjs'),
+      "const { ZookeeperRegistryCenter, RegistryCenterUnavailableError } = require('nestjs-elastic-job');\n" +
+        'console.log(typeof ZookeeperRegistryCenter, typeof RegistryCenterUnavailableError);\n',
+    );
+    const result = await runNode('cjs.cjs');
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe('function function');
+  });
+
+  it('a process exits by itself after close(), with sessions, caches, watches and locks used', async () => {
+    writeFileSync(
+      join(appDir, 'exit.mjs'),
+      `import { ZookeeperRegistryCenter } from 'nestjs-elastic-job';
+const center = new ZookeeperRegistryCenter({ serverLists: process.env.ZK, namespace: 'exit-check', sessionTimeoutMs: 4000 });
+await center.init();
+await center.persist('/job/config', 'x');
+await center.persistEphemeral('/job/instances/me', 'y');
+const cache = await center.addCacheData('/job');
+cache.addListener(() => undefined);
+await center.executeInLeader('/job/leader/election/latch', async () => undefined, 5000);
+await center.persist('/job/config', 'z');
+await cache.sync();
+await center.close();
+console.log('closed');
+`,
+    );
+    const result = await runNode('exit.mjs', { ZK: server.connectString }, 20_000);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('closed');
+    // Nothing left holding the event loop: it ends right after close(), not at some timeout.
+    expect(result.exitedAfterMs).toBeGreaterThanOrEqual(0);
+    expect(result.exitedAfterMs).toBeLessThan(3_000);
+  });
+});
