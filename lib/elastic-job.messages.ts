@@ -49,3 +49,44 @@ export const SESSION_RENEWED = (namespace: string, sessionId: string) =>
 export const CACHE_LISTENER_FAILED = (root: string) => `A listener of the registry cache on "${root}" threw`;
 
 export const CACHE_LOAD_FAILED = (path: string) => `Reloading "${path}" into the registry cache failed; retrying`;
+
+export const INVALID_JOB_OPTION = (job: string, field: string, value: unknown, allowed: string) =>
+  `Job "${job}": ${field} ${formatValue(value)} is invalid; allowed: ${allowed}.`;
+
+export const INVALID_JOB_OPTIONS = (problems: readonly string[]) =>
+  `Invalid @ElasticJob options (nothing was written to ZooKeeper):\n  - ${problems.join('\n  - ')}`;
+
+export const INVALID_REGISTRY_CONFIG = (job: string, path: string, problems: readonly string[]) =>
+  `The configuration of job "${job}" in ZooKeeper (${path}) is invalid:\n  - ${problems.join('\n  - ')}\n` +
+  'Fix the node, or set overwrite: true on the job to replace it with the configuration in code.';
+
+export const DUPLICATE_JOB = (name: string, first: string, second: string) =>
+  `Job name "${name}" is used by both ${first} and ${second}; job names must be unique in a namespace.`;
+
+export const JOB_CONFLICT = (name: string, registered: string, ours: string) =>
+  `Job "${name}" is registered in ZooKeeper for "${registered}", but ${ours} claims it. Two different jobs ` +
+  'cannot share a name in a namespace: rename one, or set jobClassName if they really are the same job.';
+
+export const JOB_NOT_FOUND = (name: string, known: readonly string[]) =>
+  `No job named "${name}" on this instance. Known jobs: ${known.length ? known.map((n) => `"${n}"`).join(', ') : 'none'}.`;
+
+export const NON_STATIC_PROVIDER = (className: string, methodName: string) =>
+  `Cannot register elastic job "${className}@${methodName}" because it is defined in a non static provider (request or transient scope). It is ignored.`;
+
+export const REGISTRY_CONFIG_DIFFERS = (job: string, differences: readonly string[]) =>
+  `Job "${job}": the configuration in ZooKeeper differs from the code and is the one that runs (set overwrite: true to replace it): ${differences.join('; ')}`;
+
+export const NOT_READY = (what: string) =>
+  `${what} is not available yet: the ElasticJob module has not finished starting.`;
+
+export const MISSING_PROVIDER = (job: string, field: string, className: string) =>
+  `Job "${job}": ${field} ${className} is not a provider that can be resolved. Add it to the providers of a module.`;
+
+function formatValue(value: unknown): string {
+  if (typeof value === 'function') return (value as { name?: string }).name || 'function';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

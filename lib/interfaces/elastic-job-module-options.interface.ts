@@ -1,0 +1,32 @@
+import type { LoggerService } from '@nestjs/common';
+
+export interface ElasticJobZookeeperOptions {
+  /** `host:port,host:port`. */
+  serverLists: string;
+  /** Every node lives under `/{namespace}`. */
+  namespace: string;
+  /** Default 30000. */
+  sessionTimeoutMs?: number;
+  /** `app.init()` fails when no session is made within it. Default 15000. */
+  connectionTimeoutMs?: number;
+  /** `user:password`; nodes are then created with creator-only ACLs. */
+  digest?: string;
+}
+
+export interface ElasticJobModuleOptions {
+  zookeeper: ElasticJobZookeeperOptions;
+  /** Default `{serverIp}@-@{pid}` (ElasticJob's format). */
+  instanceId?: string;
+  /** Default: the first non-loopback IPv4 address of this host. */
+  serverIp?: string;
+  /** Default for every job's `overwrite`. Default false. */
+  overwrite?: boolean;
+  /** false: register configurations only; this instance takes no items (operate only). Default true. */
+  runJobs?: boolean;
+  /** false: join the cluster and start timers only when `JobOperator.start()` is called. Default true. */
+  autoStart?: boolean;
+  /** How long `app.close()` waits for running items before aborting them. Default 10000. */
+  shutdownTimeoutMs?: number;
+  /** A logger to use instead of Nest's `Logger`, or false to log nothing. */
+  logger?: LoggerService | false;
+}

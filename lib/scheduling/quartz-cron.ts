@@ -1,0 +1,66 @@
+import { Cron } from 'croner';
+import type { ResolvedTimeZone } from '../config/time-zone.js';
+
+/**
+ * A Quartz cron expression (what ElasticJob users write) evaluated with croner in its Quartz
+ * mode: seconds first, 6 or 7 fields (the 7th is the year), `?`, `L`, `W`, `#`, names, and
+ * Quartz's day-of-week numbering (1 = Sunday). Anything croner cannot evaluate exactly as
+ * Quartz would is refused here, never run on a different schedule.
+ */
+export class QuartzCron {
+  private constructor(
+    readonly expression: string,
+    private readonly cron: Cron,
+  ) {}
+
+  /** Parses, or throws an Error whose message says what is wrong. */
+  static parse(expression: string, timeZone: ResolvedTimeZone): QuartzCron {
+    if (typeof expression !== 'string' || expression.trim() === '') throw new Error('it is empty');
+    const fields = expression.trim().split(/\s+/);
+    if (fields.length !== 6 && fields.length !== 7) {
+      throw new Error(`it has ${fields.length} fields; Quartz needs 6 or 7 (seconds first, the year last)`);
+    }
+    const [, , , dayOfMonth, , dayOfWeek] = fields as [string, string, string, string, string, string];
+    fields.forEach((field, index) => {
+      if (field.includes('?') && index !== 3 && index !== 5) {
+        throw new Error(
+          `"?" is only allowed in day-of-month and day-of-week (found in field ${index + 1}: "${field}")`,
+        );
+      }
+    });
+    const restricted = (field: string) => field !== '*' && field !== '?';
+    if (restricted(dayOfMonth) && restricted(dayOfWeek)) {
+      throw new Error(
+        `both day-of-month ("${dayOfMonth}") and day-of-week ("${dayOfWeek}") are set; Quartz needs "?" in one of them`,
+      );
+    }
+    let cron: Cron;
+    try {
+      cron = new Cron(fields.join(' '), {
+        paused: true,
+        mode: '6-or-7-parts',
+        alternativeWeekdays: true,
+        sloppyRanges: true,
+        // One of the two day fields is a wildcard here, so AND is exactly Quartz's meaning.
+        domAndDow: true,
+        ...(timeZone.kind === 'iana' ? { timezone: timeZone.name } : {}),
+        ...(timeZone.kind === 'offset' ? { utcOffset: timeZone.minutes } : {}),
+      });
+    } catch (error) {
+      throw new Error((error instanceof Error ? error.message : String(error)).replace(/^CronPattern: /, ''));
+    }
+    const parsed = new QuartzCron(expression, cron);
+    if (!parsed.next(new Date())) throw new Error('it never fires again');
+    return parsed;
+  }
+
+  /** The first fire time strictly after `after`, or undefined when there is none. */
+  next(after: Date): Date | undefined {
+    return this.cron.nextRun(after) ?? undefined;
+  }
+
+  /** The next `count` fire times after `after`. */
+  nextRuns(count: number, after: Date): Date[] {
+    return this.cron.nextRuns(count, after);
+  }
+}
