@@ -2,5 +2,14 @@
  * nestjs-elastic-job: ElasticJob-Lite's distributed, sharded cron jobs as a NestJS module.
  * @publicApi
  */
+export { ElasticJobModule } from './elastic-job.module.js';
+export type { ElasticJobOptionsFactory } from './elastic-job.module-definition.js';
+export { ElasticJob } from './decorators/elastic-job.decorator.js';
+export { JobOperator, type RunWaitOptions } from './job.operator.js';
+export { JobExecutionDecorator } from './job-execution.decorator.js';
+export { ELASTIC_JOB_REGISTRY_CENTER } from './elastic-job.constants.js';
+export type { JobConfiguration } from './config/job-configuration.js';
+export type { ItemResult, ItemStatus, JobRunResult } from './execution/job-run.interface.js';
+export * from './interfaces/index.js';
 export * from './errors/index.js';
 export * from './registry/index.js';

@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import type { JobExecutionDecorator } from '../job-execution.decorator.js';
 
 export interface ElasticJobZookeeperOptions {
   /** `host:port,host:port`. */
@@ -29,4 +30,6 @@ export interface ElasticJobModuleOptions {
   shutdownTimeoutMs?: number;
   /** A logger to use instead of Nest's `Logger`, or false to log nothing. */
   logger?: LoggerService | false;
+  /** Wraps every item execution (tracing, metrics, context). */
+  executionDecorator?: JobExecutionDecorator;
 }

@@ -1,0 +1,89 @@
+/**
+ * ElasticJob-Lite 3.x node layout under `/{namespace}/{jobName}` (the namespace prefix is the
+ * registry center's business). The same paths, modes and data a Java instance uses.
+ */
+export class JobNodePath {
+  readonly root: string;
+
+  constructor(readonly jobName: string) {
+    this.root = `/${jobName}`;
+  }
+
+  get config(): string {
+    return `${this.root}/config`;
+  }
+  get servers(): string {
+    return `${this.root}/servers`;
+  }
+  server(ip: string): string {
+    return `${this.servers}/${ip}`;
+  }
+  get instances(): string {
+    return `${this.root}/instances`;
+  }
+  instance(instanceId: string): string {
+    return `${this.instances}/${instanceId}`;
+  }
+  get sharding(): string {
+    return `${this.root}/sharding`;
+  }
+  shardingItem(item: number): string {
+    return `${this.sharding}/${item}`;
+  }
+  itemInstance(item: number): string {
+    return `${this.shardingItem(item)}/instance`;
+  }
+  itemRunning(item: number): string {
+    return `${this.shardingItem(item)}/running`;
+  }
+  itemMisfire(item: number): string {
+    return `${this.shardingItem(item)}/misfire`;
+  }
+  itemDisabled(item: number): string {
+    return `${this.shardingItem(item)}/disabled`;
+  }
+  itemFailover(item: number): string {
+    return `${this.shardingItem(item)}/failover`;
+  }
+  itemFailovering(item: number): string {
+    return `${this.shardingItem(item)}/failovering`;
+  }
+  get leaderInstance(): string {
+    return `${this.root}/leader/election/instance`;
+  }
+  get electionLatch(): string {
+    return `${this.root}/leader/election/latch`;
+  }
+  get shardingNecessary(): string {
+    return `${this.root}/leader/sharding/necessary`;
+  }
+  get shardingProcessing(): string {
+    return `${this.root}/leader/sharding/processing`;
+  }
+  get failoverItems(): string {
+    return `${this.root}/leader/failover/items`;
+  }
+  failoverItem(item: number): string {
+    return `${this.failoverItems}/${item}`;
+  }
+  get failoverLatch(): string {
+    return `${this.root}/leader/failover/latch`;
+  }
+  get triggers(): string {
+    return `${this.root}/trigger`;
+  }
+  trigger(instanceId: string): string {
+    return `${this.triggers}/${instanceId}`;
+  }
+  get systemTime(): string {
+    return `${this.root}/systemTime/current`;
+  }
+
+  /** The item a `sharding/{i}/...` key belongs to, or undefined. */
+  itemOf(key: string): number | undefined {
+    const prefix = `${this.sharding}/`;
+    if (!key.startsWith(prefix)) return undefined;
+    const item = Number(key.slice(prefix.length).split('/')[0]);
+    return Number.isInteger(item) ? item : undefined;
+  }
+}

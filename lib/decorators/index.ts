@@ -1,0 +1,1 @@
+export * from './elastic-job.decorator.js';

@@ -1,0 +1,14 @@
+import { Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ELASTIC_JOB_METADATA } from './elastic-job.constants.js';
+import type { ElasticJobOptions } from './interfaces/elastic-job-options.interface.js';
+
+@Injectable()
+export class ElasticJobMetadataAccessor {
+  constructor(private readonly reflector: Reflector) {}
+
+  getJobOptions(target: unknown): ElasticJobOptions | undefined {
+    if (typeof target !== 'function') return undefined;
+    return this.reflector.get<ElasticJobOptions | undefined>(ELASTIC_JOB_METADATA, target);
+  }
+}

@@ -1,0 +1,8 @@
+/** Metadata key of `@ElasticJob()` options on a method. */
+export const ELASTIC_JOB_METADATA = 'elastic-job:job-options';
+/** The options as given to `forRoot` / `forRootAsync`. */
+export const ELASTIC_JOB_MODULE_OPTIONS = 'elastic-job:module-options';
+/** The options with defaults applied and checked. */
+export const ELASTIC_JOB_RESOLVED_OPTIONS = 'elastic-job:resolved-options';
+/** The `RegistryCenter` the module coordinates through. */
+export const ELASTIC_JOB_REGISTRY_CENTER = 'elastic-job:registry-center';

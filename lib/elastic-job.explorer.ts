@@ -1,0 +1,50 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import type { ResolvedModuleOptions } from './config/module-options.js';
+import { ELASTIC_JOB_RESOLVED_OPTIONS } from './elastic-job.constants.js';
+import { NON_STATIC_PROVIDER } from './elastic-job.messages.js';
+import { ElasticJobMetadataAccessor } from './elastic-job-metadata.accessor.js';
+import { ElasticJobOrchestrator, type JobDefinition } from './elastic-job.orchestrator.js';
+
+/**
+ * Finds `@ElasticJob()` methods on singleton providers and controllers (request-scoped ones
+ * are warned about and skipped, as `@nestjs/schedule` does), then has them registered in
+ * ZooKeeper, on module init so that `app.init()` fails when registration fails.
+ */
+@Injectable()
+export class ElasticJobExplorer implements OnModuleInit {
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly accessor: ElasticJobMetadataAccessor,
+    private readonly orchestrator: ElasticJobOrchestrator,
+    @Inject(ELASTIC_JOB_RESOLVED_OPTIONS) private readonly options: ResolvedModuleOptions,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.orchestrator.register(this.explore());
+  }
+
+  explore(): JobDefinition[] {
+    const definitions: JobDefinition[] = [];
+    const seen = new Set<object>();
+    for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
+      const { instance } = wrapper;
+      if (!instance || typeof instance !== 'object' || wrapper.isAlias) continue;
+      const prototype = Object.getPrototypeOf(instance) as object | null;
+      if (!prototype || seen.has(instance)) continue;
+      seen.add(instance);
+      for (const methodName of this.scanner.getAllMethodNames(prototype)) {
+        const options = this.accessor.getJobOptions((prototype as Record<string, unknown>)[methodName]);
+        if (!options) continue;
+        const className = (wrapper.metatype as { name?: string } | undefined)?.name ?? instance.constructor.name;
+        if (!wrapper.isDependencyTreeStatic()) {
+          this.options.logger.warn(NON_STATIC_PROVIDER(className, methodName), 'ElasticJob');
+          continue;
+        }
+        definitions.push({ options, instance, methodName, className });
+      }
+    }
+    return definitions;
+  }
+}

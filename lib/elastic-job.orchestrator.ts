@@ -1,0 +1,298 @@
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type Type,
+} from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import type { JobConfiguration } from './config/job-configuration.js';
+import { resolveJobOptions, type LocalJobSettings } from './config/job-options.validator.js';
+import type { ResolvedModuleOptions } from './config/module-options.js';
+import { ConfigService } from './coordination/config.service.js';
+import { reserveDefaultInstanceId, type InstanceIdentity } from './coordination/instance-identity.js';
+import { JobCoordinator } from './coordination/job-coordinator.js';
+import { JobNodePath } from './coordination/job-node-path.js';
+import { DUPLICATE_JOB, MISSING_PROVIDER, NOT_READY } from './elastic-job.messages.js';
+import { ELASTIC_JOB_REGISTRY_CENTER, ELASTIC_JOB_RESOLVED_OPTIONS } from './elastic-job.constants.js';
+import { ElasticJobError } from './errors/elastic-job.error.js';
+import { InvalidJobOptionsError } from './errors/invalid-job-options.error.js';
+import { JobConflictError } from './errors/job-conflict.error.js';
+import { JobNotFoundError } from './errors/job-not-found.error.js';
+import { resolveErrorHandler } from './execution/error-handlers.js';
+import { JobRuntime } from './execution/job-runtime.js';
+import type { ElasticJobOptions } from './interfaces/elastic-job-options.interface.js';
+import type { JobErrorHandler } from './interfaces/job-error-handler.interface.js';
+import type { JobShardingStrategy } from './interfaces/job-sharding-strategy.interface.js';
+import { JobExecutionDecorator } from './job-execution.decorator.js';
+import type { RegistryCenter } from './registry/registry-center.interface.js';
+import { BUILT_IN_STRATEGIES } from './sharding/sharding-strategies.js';
+
+/** A decorated method found by discovery. */
+export interface JobDefinition {
+  options: ElasticJobOptions;
+  instance: object;
+  methodName: string;
+  className: string;
+}
+
+interface ManagedJob {
+  definition: JobDefinition;
+  coordinator: JobCoordinator;
+  runtime: JobRuntime;
+}
+
+const REGISTRATION_CONCURRENCY = 16;
+
+/**
+ * Owns the jobs of this application: registers them in ZooKeeper on module init (so
+ * `app.init()` fails when that fails), starts their timers once every module is initialised,
+ * and on shutdown stops them, drains running items, leaves the cluster and closes the session.
+ */
+@Injectable()
+export class ElasticJobOrchestrator
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
+  private readonly jobs = new Map<string, ManagedJob>();
+  private identity: InstanceIdentity | undefined;
+  private releaseInstanceId: (() => void) | undefined;
+  private readonly readiness: Promise<void>;
+  private settleReadiness!: { resolve: () => void; reject: (error: unknown) => void };
+  private joined = false;
+  private started = false;
+  private shutDown = false;
+
+  constructor(
+    @Inject(ELASTIC_JOB_RESOLVED_OPTIONS) private readonly options: ResolvedModuleOptions,
+    @Inject(ELASTIC_JOB_REGISTRY_CENTER) private readonly registry: RegistryCenter,
+    private readonly moduleRef: ModuleRef,
+  ) {
+    this.readiness = new Promise<void>((resolve, reject) => (this.settleReadiness = { resolve, reject }));
+    // Nobody may be waiting; a failed start is reported by app.init() itself.
+    this.readiness.catch(() => undefined);
+  }
+
+  private get logger() {
+    return this.options.logger;
+  }
+
+  waitUntilReady(): Promise<void> {
+    return this.readiness;
+  }
+
+  get instanceIdentity(): InstanceIdentity | undefined {
+    return this.identity;
+  }
+
+  jobNames(): string[] {
+    return [...this.jobs.keys()];
+  }
+
+  job(name: string): ManagedJob {
+    const job = this.jobs.get(name);
+    if (!job) {
+      if (!this.identity) throw new ElasticJobError(NOT_READY(`Job "${name}"`));
+      throw new JobNotFoundError(name, this.jobNames());
+    }
+    return job;
+  }
+
+  /** Validates every job, then connects and registers them all (called on module init). */
+  async register(definitions: JobDefinition[]): Promise<void> {
+    try {
+      const resolved = this.validate(definitions);
+      const providers = resolved.map(({ definition, local }) => this.resolveProviders(definition.options.name, local));
+      await this.registry.init();
+      const namespace = this.registry.namespace;
+      if (this.options.instanceId) {
+        this.identity = { instanceId: this.options.instanceId, serverIp: this.options.serverIp };
+      } else {
+        const reserved = reserveDefaultInstanceId(namespace, this.options.serverIp);
+        this.releaseInstanceId = reserved.release;
+        this.identity = { instanceId: reserved.instanceId, serverIp: this.options.serverIp };
+      }
+      // Read-only checks first, so a conflicting job leaves every other job unwritten too.
+      await Promise.all(
+        resolved.map(({ definition, jobClassName }) =>
+          ConfigService.checkConflict(this.registry, new JobNodePath(definition.options.name), jobClassName),
+        ),
+      );
+      const takeItems = this.options.runJobs && this.options.autoStart;
+      await forEachBounded(resolved, REGISTRATION_CONCURRENCY, async (entry, index) => {
+        const { definition, config, local, jobClassName } = entry;
+        const { strategy, errorHandler } = providers[index]!;
+        const runtimeRef: { current?: JobRuntime } = {};
+        const coordinator = new JobCoordinator(
+          this.registry,
+          this.identity!,
+          this.logger,
+          config.jobName,
+          (current) =>
+            strategy ??
+            BUILT_IN_STRATEGIES[current.jobShardingStrategyType ?? 'AVG_ALLOCATION'] ??
+            BUILT_IN_STRATEGIES.AVG_ALLOCATION!,
+          {
+            onTrigger: () => runtimeRef.current?.onTrigger(),
+            onConfigurationChanged: (previous, current) =>
+              runtimeRef.current?.onConfigurationChanged(previous, current),
+            onSessionLost: () => runtimeRef.current?.onSessionLost(),
+            onSessionRestored: () => runtimeRef.current?.onSessionRestored(),
+          },
+        );
+        const effective = await coordinator.register(config, jobClassName, takeItems);
+        const method = (definition.instance as Record<string, unknown>)[definition.methodName] as (
+          ...args: unknown[]
+        ) => unknown;
+        const runtime = new JobRuntime(config.jobName, {
+          handler: (context) => method.call(definition.instance, context),
+          coordinator,
+          local,
+          errorHandler: resolveErrorHandler(effective.jobErrorHandlerType, errorHandler, this.logger),
+          decorator: this.options.executionDecorator ?? new JobExecutionDecorator(),
+          logger: this.logger,
+          instanceId: this.identity!.instanceId,
+          isConnected: () => this.registry.isConnected,
+        });
+        runtimeRef.current = runtime;
+        this.jobs.set(config.jobName, { definition, coordinator, runtime });
+      });
+      this.joined = takeItems;
+      this.logger.log(
+        `Registered ${this.jobs.size} job(s) as instance ${this.identity.instanceId} in namespace "${namespace}"` +
+          (this.options.runJobs ? '' : ' (operate only: this instance runs no jobs)'),
+        'ElasticJob',
+      );
+      this.settleReadiness.resolve();
+    } catch (error) {
+      this.settleReadiness.reject(error);
+      await this.teardown();
+      throw error;
+    }
+  }
+
+  private validate(definitions: JobDefinition[]) {
+    const problems: string[] = [];
+    const seen = new Map<string, string>();
+    const resolved: Array<{
+      definition: JobDefinition;
+      config: JobConfiguration;
+      local: LocalJobSettings;
+      jobClassName: string;
+    }> = [];
+    for (const definition of definitions) {
+      const where = `${definition.className}.${definition.methodName}`;
+      const options = definition.options ?? ({} as ElasticJobOptions);
+      const result = resolveJobOptions(options, this.options.overwrite);
+      problems.push(...result.problems);
+      const first = seen.get(result.config.jobName);
+      if (first) {
+        throw new JobConflictError(DUPLICATE_JOB(result.config.jobName, first, where));
+      }
+      seen.set(result.config.jobName, where);
+      resolved.push({
+        definition,
+        config: result.config,
+        local: result.local,
+        jobClassName: result.local.jobClassName ?? where,
+      });
+    }
+    if (problems.length > 0) throw new InvalidJobOptionsError(problems);
+    return resolved;
+  }
+
+  private resolveProviders(jobName: string, local: LocalJobSettings) {
+    const get = <T>(type: Type<T> | undefined, field: string): T | undefined => {
+      if (!type) return undefined;
+      try {
+        return this.moduleRef.get(type, { strict: false });
+      } catch {
+        throw new InvalidJobOptionsError([MISSING_PROVIDER(jobName, field, type.name)]);
+      }
+    };
+    return {
+      strategy: get<JobShardingStrategy>(local.shardingStrategy, 'jobShardingStrategyType'),
+      errorHandler: get<JobErrorHandler>(local.errorHandler, 'jobErrorHandlerType'),
+    };
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.options.runJobs && this.options.autoStart) this.startTimers();
+  }
+
+  /** For `autoStart: false`: join the cluster now and start the timers. */
+  async start(): Promise<void> {
+    await this.readiness;
+    if (!this.options.runJobs || this.shutDown) return;
+    if (!this.joined) {
+      this.joined = true;
+      await forEachBounded([...this.jobs.values()], REGISTRATION_CONCURRENCY, async (job) => {
+        await job.coordinator.join(!job.coordinator.config.disabled);
+      });
+    }
+    this.startTimers();
+  }
+
+  private startTimers(): void {
+    if (this.started || this.shutDown) return;
+    this.started = true;
+    for (const job of this.jobs.values()) job.runtime.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.shutDown) return;
+    this.shutDown = true;
+    try {
+      for (const job of this.jobs.values()) job.runtime.stop();
+      const deadline = Date.now() + this.options.shutdownTimeoutMs;
+      await Promise.all([...this.jobs.values()].map((job) => job.runtime.drain(deadline)));
+      await Promise.all(
+        [...this.jobs.values()].map((job) =>
+          job.coordinator.leave().catch((error: unknown) => {
+            this.logger.warn(
+              `Job "${job.coordinator.jobName}": leaving the cluster failed: ${String(error)}`,
+              'ElasticJob',
+            );
+          }),
+        ),
+      );
+    } catch (error) {
+      this.logger.error(`Shutting down the jobs failed: ${String(error)}`, undefined, 'ElasticJob');
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.teardown();
+  }
+
+  private async teardown(): Promise<void> {
+    this.shutDown = true;
+    for (const job of this.jobs.values()) {
+      job.runtime.stop();
+      job.coordinator.close();
+    }
+    try {
+      await this.registry.close();
+    } catch (error) {
+      this.logger.error(`Closing the ZooKeeper session failed: ${String(error)}`, undefined, 'ElasticJob');
+    }
+    this.releaseInstanceId?.();
+    this.releaseInstanceId = undefined;
+  }
+}
+
+async function forEachBounded<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next;
+      next += 1;
+      await work(items[index]!, index);
+    }
+  });
+  await Promise.all(workers);
+}

@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import type { JobConfiguration } from './config/job-configuration.js';
+import { ElasticJobOrchestrator } from './elastic-job.orchestrator.js';
+import type { JobRunResult } from './execution/job-run.interface.js';
+import type { ExecutionSource } from './interfaces/sharding-context.interface.js';
+
+export interface RunWaitOptions {
+  /** Only a run of this source (e.g. `MANUAL` for a trigger). */
+  source?: ExecutionSource;
+  /** Default 60000. */
+  timeoutMs?: number;
+}
+
+/**
+ * Triggers, inspects and operates jobs. Unknown job names throw `JobNotFoundError`.
+ * @publicApi
+ */
+@Injectable()
+export class JobOperator {
+  constructor(private readonly orchestrator: ElasticJobOrchestrator) {}
+
+  /** Resolves once every job is registered (rejects if the module failed to start). */
+  waitUntilReady(): Promise<void> {
+    return this.orchestrator.waitUntilReady();
+  }
+
+  /** The jobs declared in this application. */
+  getJobNames(): string[] {
+    return this.orchestrator.jobNames();
+  }
+
+  /** The configuration that runs: the registry's (it may differ from the code, see `overwrite`). */
+  getJobConfiguration(jobName: string): JobConfiguration {
+    const config = this.orchestrator.job(jobName).coordinator.config;
+    return { ...config, props: { ...config.props }, extra: { ...config.extra } };
+  }
+
+  /**
+   * Fires the job once on every live instance, as ElasticJob 3.x does (`trigger/{instanceId}`).
+   * An instance whose items are still running runs them again right after, instead of
+   * dropping the trigger.
+   */
+  async trigger(jobName: string): Promise<void> {
+    await this.orchestrator.job(jobName).coordinator.triggerAll();
+  }
+
+  /** Resolves with the next run of the job on this instance that starts after the call. */
+  nextRun(jobName: string, options: RunWaitOptions = {}): Promise<JobRunResult> {
+    return this.orchestrator.job(jobName).runtime.nextRun(options);
+  }
+
+  /** `trigger`, then the result of the triggered run on this instance (per item). */
+  async triggerAndWait(jobName: string, options: Omit<RunWaitOptions, 'source'> = {}): Promise<JobRunResult> {
+    const run = this.nextRun(jobName, { ...options, source: 'MANUAL' });
+    await this.trigger(jobName);
+    return run;
+  }
+
+  /** With `autoStart: false`: join the cluster and start firing. */
+  start(): Promise<void> {
+    return this.orchestrator.start();
+  }
+}
