@@ -147,15 +147,14 @@ export class JobCoordinator {
     if (!this.sharding.isShardingNeeded) return;
     if (this.election.isLeader) {
       await this.runSharding();
-      return;
-    }
-    const done = await this.sharding.waitUntilSharded(FOLLOWER_SHARDING_WAIT_MS);
-    if (!done) {
+    } else if (!(await this.sharding.waitUntilSharded(FOLLOWER_SHARDING_WAIT_MS))) {
       this.logger.warn(
         `Job "${this.jobName}": resharding still pending after ${FOLLOWER_SHARDING_WAIT_MS} ms; this fire uses the current assignment.`,
         'ElasticJob',
       );
     }
+    // The flag can leave the cache before the new assignments land in it.
+    await this.cache.sync();
   }
 
   /** Cluster-wide trigger: one `trigger/{id}` node per live instance. */
