@@ -73,7 +73,13 @@ describe('ElasticJobModule on one instance, against a real ZooKeeper', () => {
   it('registers exactly ElasticJob 3.x nodes; the config node read with zkCli.sh is ElasticJob YAML', async () => {
     const namespace = uniqueNamespace('nodes');
     const Job = jobClass(
-      { name: 'order-sync', cron: '0/5 * * * * ?', shardingTotalCount: 3, shardingItemParameters: '0=Beijing,1=Shanghai,2=Guangzhou', failover: true },
+      {
+        name: 'order-sync',
+        cron: '0/5 * * * * ?',
+        shardingTotalCount: 3,
+        shardingItemParameters: '0=Beijing,1=Shanghai,2=Guangzhou',
+        failover: true,
+      },
       () => undefined,
       'OrderSyncJob',
     );
@@ -104,7 +110,9 @@ describe('ElasticJobModule on one instance, against a real ZooKeeper', () => {
     );
     expect(await zk.getDirectly('/order-sync')).toBe('OrderSyncJob.run');
     expect(await zk.getDirectly('/order-sync/servers/127.0.0.1')).toBe('ENABLED');
-    expect(await zk.getDirectly(`/order-sync/instances/${instanceId}`)).toBe(`jobInstanceId: ${instanceId}\nserverIp: 127.0.0.1\n`);
+    expect(await zk.getDirectly(`/order-sync/instances/${instanceId}`)).toBe(
+      `jobInstanceId: ${instanceId}\nserverIp: 127.0.0.1\n`,
+    );
     expect((await zk.getStat(`/order-sync/instances/${instanceId}`))!.ephemeralOwner).not.toBe('0');
     expect(await zk.getDirectly('/order-sync/leader/election/instance')).toBe(instanceId);
     expect((await zk.getStat('/order-sync/leader/election/instance'))!.ephemeralOwner).not.toBe('0');
@@ -178,9 +186,21 @@ describe('ElasticJobModule on one instance, against a real ZooKeeper', () => {
     const fail = () => {
       throw new Error('nope');
     };
-    const Thrower = jobClass({ name: 'thrower', cron: '0 0 3 * * ?', shardingTotalCount: 2, jobErrorHandlerType: 'THROW' }, fail, 'Thrower');
-    const Ignorer = jobClass({ name: 'ignorer', cron: '0 0 3 * * ?', shardingTotalCount: 1, jobErrorHandlerType: 'IGNORE' }, fail, 'Ignorer');
-    const Custom = jobClass({ name: 'custom', cron: '0 0 3 * * ?', shardingTotalCount: 1, jobErrorHandlerType: Collector }, fail, 'Custom');
+    const Thrower = jobClass(
+      { name: 'thrower', cron: '0 0 3 * * ?', shardingTotalCount: 2, jobErrorHandlerType: 'THROW' },
+      fail,
+      'Thrower',
+    );
+    const Ignorer = jobClass(
+      { name: 'ignorer', cron: '0 0 3 * * ?', shardingTotalCount: 1, jobErrorHandlerType: 'IGNORE' },
+      fail,
+      'Ignorer',
+    );
+    const Custom = jobClass(
+      { name: 'custom', cron: '0 0 3 * * ?', shardingTotalCount: 1, jobErrorHandlerType: Collector },
+      fail,
+      'Custom',
+    );
     const { operator, logger } = await apps.create(namespace, [Thrower, Ignorer, Custom, Collector]);
 
     const error = await operator.triggerAndWait('thrower').catch((e: unknown) => e);
@@ -202,14 +222,17 @@ describe('ElasticJobModule on one instance, against a real ZooKeeper', () => {
   it('executionTimeoutMs aborts the item signal and counts it failed (TIMED_OUT)', async () => {
     const namespace = uniqueNamespace('timeout');
     let aborted: unknown;
-    const Job = jobClass({ name: 'hangs', cron: '0 0 3 * * ?', shardingTotalCount: 1, executionTimeoutMs: 300 }, (ctx) => {
-      return new Promise<void>((resolve) => {
-        ctx.signal.addEventListener('abort', () => {
-          aborted = ctx.signal.reason;
-          resolve();
+    const Job = jobClass(
+      { name: 'hangs', cron: '0 0 3 * * ?', shardingTotalCount: 1, executionTimeoutMs: 300 },
+      (ctx) => {
+        return new Promise<void>((resolve) => {
+          ctx.signal.addEventListener('abort', () => {
+            aborted = ctx.signal.reason;
+            resolve();
+          });
         });
-      });
-    });
+      },
+    );
     const { operator, logger } = await apps.create(namespace, [Job]);
     const run = await operator.triggerAndWait('hangs');
     expect(run.items[0]!.status).toBe('TIMED_OUT');
@@ -254,7 +277,11 @@ describe('ElasticJobModule on one instance, against a real ZooKeeper', () => {
       active -= 1;
     };
     const Unbounded = jobClass({ name: 'wide', cron: '0 0 3 * * ?', shardingTotalCount: 6 }, handler, 'Wide');
-    const Bounded = jobClass({ name: 'narrow', cron: '0 0 3 * * ?', shardingTotalCount: 6, maxConcurrentItems: 2 }, handler, 'Narrow');
+    const Bounded = jobClass(
+      { name: 'narrow', cron: '0 0 3 * * ?', shardingTotalCount: 6, maxConcurrentItems: 2 },
+      handler,
+      'Narrow',
+    );
     const { operator } = await apps.create(namespace, [Unbounded, Bounded]);
     await operator.triggerAndWait('wide');
     expect(peak).toBe(6);
@@ -267,7 +294,9 @@ describe('ElasticJobModule on one instance, against a real ZooKeeper', () => {
   it('skips disabled items without reassigning them', async () => {
     const namespace = uniqueNamespace('disabled-item');
     const log = new ExecutionLog();
-    const Job = jobClass({ name: 'partial', cron: '0 0 3 * * ?', shardingTotalCount: 3 }, (ctx) => log.record('a', ctx));
+    const Job = jobClass({ name: 'partial', cron: '0 0 3 * * ?', shardingTotalCount: 3 }, (ctx) =>
+      log.record('a', ctx),
+    );
     const { operator } = await apps.create(namespace, [Job]);
     const zk = await registries.open({ namespace });
     await zk.persist('/partial/sharding/1/disabled', '');
@@ -288,12 +317,19 @@ describe('ElasticJobModule on one instance, against a real ZooKeeper', () => {
     expect(second.operator.getJobConfiguration('report')).toMatchObject({ cron: '0 0 1 * * ?', shardingTotalCount: 2 });
     expect(
       second.logger.lines.some(
-        (l) => l.level === 'warn' && l.message.includes('cron: "0 0 1 * * ?" (code has "0 0 2 * * ?")') && l.message.includes('shardingTotalCount: 2 (code has 4)'),
+        (l) =>
+          l.level === 'warn' &&
+          l.message.includes('cron: "0 0 1 * * ?" (code has "0 0 2 * * ?")') &&
+          l.message.includes('shardingTotalCount: 2 (code has 4)'),
       ),
     ).toBe(true);
     await second.app.close();
 
-    const Third = jobClass({ name: 'report', cron: '0 0 2 * * ?', shardingTotalCount: 4, overwrite: true }, () => undefined, 'Report');
+    const Third = jobClass(
+      { name: 'report', cron: '0 0 2 * * ?', shardingTotalCount: 4, overwrite: true },
+      () => undefined,
+      'Report',
+    );
     const third = await apps.create(namespace, [Third]);
     expect(third.operator.getJobConfiguration('report')).toMatchObject({ cron: '0 0 2 * * ?', shardingTotalCount: 4 });
     const zk = await registries.open({ namespace });

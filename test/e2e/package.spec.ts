@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ZookeeperRegistryCenter } from '../../lib/registry/zookeeper.registry-center.js';
 import { ZooKeeperTestServer } from '../support/zookeeper-server.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -42,6 +43,10 @@ beforeAll(async () => {
   appDir = mkdtempSync(join(tmpdir(), 'elastic-job-app-'));
   mkdirSync(join(appDir, 'node_modules'));
   symlinkSync(root, join(appDir, 'node_modules', 'nestjs-elastic-job'), 'dir');
+  // What a Nest app has installed beside us.
+  for (const dependency of ['@nestjs', 'reflect-metadata', 'rxjs']) {
+    symlinkSync(join(root, 'node_modules', dependency), join(appDir, 'node_modules', dependency), 'dir');
+  }
   server = await ZooKeeperTestServer.start();
 });
 
@@ -54,23 +59,23 @@ describe('the built package', () => {
   it('loads through import() from an ES module app', async () => {
     writeFileSync(
       join(appDir, 'esm.mjs'),
-      "import { ZookeeperRegistryCenter, RegistryCenterUnavailableError } from 'nestjs-elastic-job';\n" +
-        'console.log(typeof ZookeeperRegistryCenter, typeof RegistryCenterUnavailableError);\n',
+      "import { ElasticJobModule, ElasticJob, JobOperator, ZookeeperRegistryCenter } from 'nestjs-elastic-job';\n" +
+        'console.log(typeof ElasticJobModule.forRoot, typeof ElasticJob, typeof JobOperator, typeof ZookeeperRegistryCenter);\n',
     );
     const result = await runNode('esm.mjs');
     expect(result.stderr).toBe('');
-    expect(result.stdout.trim()).toBe('function function');
+    expect(result.stdout.trim()).toBe('function function function function');
   });
 
   it('loads through require() from a CommonJS app', async () => {
     writeFileSync(
       join(appDir, 'cjs.cjs'),
-      "const { ZookeeperRegistryCenter, RegistryCenterUnavailableError } = require('nestjs-elastic-job');\n" +
-        'console.log(typeof ZookeeperRegistryCenter, typeof RegistryCenterUnavailableError);\n',
+      "const { ElasticJobModule, ElasticJob, JobOperator, ZookeeperRegistryCenter } = require('nestjs-elastic-job');\n" +
+        'console.log(typeof ElasticJobModule.forRoot, typeof ElasticJob, typeof JobOperator, typeof ZookeeperRegistryCenter);\n',
     );
     const result = await runNode('cjs.cjs');
     expect(result.code).toBe(0);
-    expect(result.stdout.trim()).toBe('function function');
+    expect(result.stdout.trim()).toBe('function function function function');
   });
 
   it('a process exits by itself after close(), with sessions, caches, watches and locks used', async () => {
@@ -97,5 +102,41 @@ console.log('closed');
     // Nothing left holding the event loop: it ends right after close(), not at some timeout.
     expect(result.exitedAfterMs).toBeGreaterThanOrEqual(0);
     expect(result.exitedAfterMs).toBeLessThan(3_000);
+  });
+
+  it('a Nest application with jobs exits by itself after app.close(), leaving no instance node', async () => {
+    writeFileSync(
+      join(appDir, 'nest-exit.mjs'),
+      `import 'reflect-metadata';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ElasticJob, ElasticJobModule, JobOperator } from 'nestjs-elastic-job';
+class Job { run(ctx) { console.log('ran ' + ctx.shardingItem); } }
+Injectable()(Job);
+ElasticJob({ name: 'exit-job', cron: '* * * * * ?', shardingTotalCount: 2 })(Job.prototype, 'run', Object.getOwnPropertyDescriptor(Job.prototype, 'run'));
+class AppModule {}
+Module({
+  imports: [ElasticJobModule.forRoot({ zookeeper: { serverLists: process.env.ZK, namespace: 'exit-nest', sessionTimeoutMs: 4000 }, instanceId: 'exit-instance', logger: false })],
+  providers: [Job],
+})(AppModule);
+const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+await app.init();
+await app.get(JobOperator).triggerAndWait('exit-job');
+await app.close();
+console.log('closed');
+`,
+    );
+    const result = await runNode('nest-exit.mjs', { ZK: server.connectString }, 30_000);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('ran 0');
+    expect(result.stdout).toContain('ran 1');
+    expect(result.exitedAfterMs).toBeGreaterThanOrEqual(0);
+    expect(result.exitedAfterMs).toBeLessThan(3_000);
+    const check = new ZookeeperRegistryCenter({ serverLists: server.connectString, namespace: 'exit-nest' });
+    await check.init();
+    expect(await check.isExisted('/exit-job/instances/exit-instance')).toBe(false);
+    expect(await check.isExisted('/exit-job/config')).toBe(true);
+    await check.close();
   });
 });

@@ -21,7 +21,11 @@ export interface Execution {
 }
 
 /** A provider class with one `@ElasticJob` method calling `handler`. */
-export function jobClass(options: ElasticJobOptions, handler: (context: ShardingContext) => unknown, name = 'TestJob'): Type {
+export function jobClass(
+  options: ElasticJobOptions,
+  handler: (context: ShardingContext) => unknown,
+  name = 'TestJob',
+): Type {
   @Injectable()
   class JobHost {
     @ElasticJob(options)
@@ -53,11 +57,18 @@ export class AppFixture {
     init = true,
   ): Promise<TestApp> {
     const logger = new RecordingLogger();
-    const instanceId = options.instanceId ?? `127.0.0.1@-@${process.pid}-${this.apps.length + 1}-${Math.random().toString(36).slice(2, 6)}`;
+    const instanceId =
+      options.instanceId ??
+      `127.0.0.1@-@${process.pid}-${this.apps.length + 1}-${Math.random().toString(36).slice(2, 6)}`;
     const moduleRef = await Test.createTestingModule({
       imports: [
         ElasticJobModule.forRoot({
-          zookeeper: { serverLists: this.connectString(), namespace, sessionTimeoutMs: 4_000, connectionTimeoutMs: 5_000 },
+          zookeeper: {
+            serverLists: this.connectString(),
+            namespace,
+            sessionTimeoutMs: 4_000,
+            connectionTimeoutMs: 5_000,
+          },
           serverIp: '127.0.0.1',
           instanceId,
           logger,
