@@ -266,6 +266,42 @@ describe('ElasticJobModule on one instance, against a real ZooKeeper', () => {
     expect(await zk.isExisted('/overrun/sharding/0/misfire')).toBe(false);
   });
 
+  it('monitorExecution writes running nodes while items run: ephemeral, or persistent with failover', async () => {
+    const namespace = uniqueNamespace('running');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const Plain = jobClass({ name: 'plain', cron: '0 0 3 * * ?', shardingTotalCount: 1 }, () => gate, 'Plain');
+    const WithFailover = jobClass(
+      { name: 'guarded', cron: '0 0 3 * * ?', shardingTotalCount: 1, failover: true },
+      () => gate,
+      'Guarded',
+    );
+    const Unmonitored = jobClass(
+      { name: 'quiet', cron: '0 0 3 * * ?', shardingTotalCount: 1, monitorExecution: false },
+      () => gate,
+      'Quiet',
+    );
+    const { operator, instanceId } = await apps.create(namespace, [Plain, WithFailover, Unmonitored]);
+    const runs = ['plain', 'guarded', 'quiet'].map((job) => operator.triggerAndWait(job));
+    const zk = await registries.open({ namespace });
+    await waitFor(
+      'running nodes',
+      async () => (await zk.isExisted('/plain/sharding/0/running')) && zk.isExisted('/guarded/sharding/0/running'),
+    );
+    expect(await zk.getDirectly('/plain/sharding/0/running')).toBe(instanceId);
+    expect((await zk.getStat('/plain/sharding/0/running'))!.ephemeralOwner).not.toBe('0');
+    expect(await zk.getDirectly('/guarded/sharding/0/running')).toBe(instanceId);
+    expect((await zk.getStat('/guarded/sharding/0/running'))!.ephemeralOwner).toBe('0');
+    expect(await zk.isExisted('/quiet/sharding/0/running')).toBe(false);
+    release();
+    await Promise.all(runs);
+    await waitFor(
+      'running nodes removed',
+      async () =>
+        !(await zk.isExisted('/plain/sharding/0/running')) && !(await zk.isExisted('/guarded/sharding/0/running')),
+    );
+  });
+
   it('runs items in parallel, bounded by maxConcurrentItems', async () => {
     const namespace = uniqueNamespace('parallel');
     let active = 0;

@@ -5,7 +5,7 @@
  * (or when the Vitest run ends, see `global-setup.ts`) is killed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,18 +45,42 @@ function forgetPid(pid: number | undefined): void {
   if (dir && pid) rmSync(join(dir, String(pid)), { force: true });
 }
 
+/**
+ * A free loopback port below the kernel's ephemeral range, so that no outgoing connection can
+ * take it as its local port between a stop and a restart of the server that owns it.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const [low] = ephemeralRange();
+  const ceiling = Math.max(low - 1, 2_000);
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const port = 1_500 + Math.floor(Math.random() * (ceiling - 1_500));
+    if (handedOut.has(port)) continue;
+    if (await canBind(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free port found below the ephemeral range');
+}
+
+const handedOut = new Set<number>();
+
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low && high) return [low, high];
+  } catch {
+    // not Linux
+  }
+  return [32_768, 60_999];
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, HOST, () => server.close(() => resolve(true)));
   });
 }
 
@@ -164,7 +188,7 @@ export class ZooKeeperTestServer {
     ];
     if (peers) {
       writeFileSync(join(dataDir, 'myid'), String(peers.self.id));
-      lines.push('initLimit=50', 'syncLimit=25', 'electionPortBindRetry=100');
+      lines.push('initLimit=25', 'syncLimit=5', 'electionPortBindRetry=100');
       for (const peer of peers.all) {
         lines.push(`server.${peer.id}=${HOST}:${peer.quorumPort}:${peer.electionPort}`);
       }
