@@ -243,12 +243,13 @@ export class ElasticJobOrchestrator
     if (this.shutDown) return;
     this.shutDown = true;
     try {
-      for (const job of this.jobs.values()) job.runtime.stop();
       const deadline = Date.now() + this.options.shutdownTimeoutMs;
-      await Promise.all([...this.jobs.values()].map((job) => job.runtime.drain(deadline)));
+      const jobs = [...this.jobs.values()];
+      // Leave first, so the others reshard at once; keep firing until the new assignment
+      // applies, so no fire is skipped; then stop, drain, and abort what is left.
       await Promise.all(
-        [...this.jobs.values()].map((job) =>
-          job.coordinator.leave().catch((error: unknown) => {
+        jobs.map((job) =>
+          job.coordinator.beginLeave().catch((error: unknown) => {
             this.logger.warn(
               `Job "${job.coordinator.jobName}": leaving the cluster failed: ${String(error)}`,
               'ElasticJob',
@@ -256,6 +257,9 @@ export class ElasticJobOrchestrator
           }),
         ),
       );
+      await Promise.all(jobs.map((job) => job.coordinator.awaitHandover(deadline)));
+      for (const job of jobs) job.runtime.stop();
+      await Promise.all(jobs.map((job) => job.runtime.drain(deadline)));
     } catch (error) {
       this.logger.error(`Shutting down the jobs failed: ${String(error)}`, undefined, 'ElasticJob');
     }

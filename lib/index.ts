@@ -9,6 +9,7 @@ export { JobOperator, type RunWaitOptions } from './job.operator.js';
 export { JobExecutionDecorator } from './job-execution.decorator.js';
 export { ELASTIC_JOB_REGISTRY_CENTER } from './elastic-job.constants.js';
 export type { JobConfiguration } from './config/job-configuration.js';
+export type { JobInstanceInfo, ShardingInfo } from './coordination/job-coordinator.js';
 export type { ItemResult, ItemStatus, JobRunResult } from './execution/job-run.interface.js';
 export * from './interfaces/index.js';
 export * from './errors/index.js';

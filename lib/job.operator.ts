@@ -3,6 +3,8 @@ import type { JobConfiguration } from './config/job-configuration.js';
 import { ElasticJobOrchestrator } from './elastic-job.orchestrator.js';
 import type { JobRunResult } from './execution/job-run.interface.js';
 import type { ExecutionSource } from './interfaces/sharding-context.interface.js';
+import type { JobConfigurationChanges } from './interfaces/job-configuration-changes.interface.js';
+import type { JobInstanceInfo, ShardingInfo } from './coordination/job-coordinator.js';
 
 export interface RunWaitOptions {
   /** Only a run of this source (e.g. `MANUAL` for a trigger). */
@@ -59,5 +61,50 @@ export class JobOperator {
   /** With `autoStart: false`: join the cluster and start firing. */
   start(): Promise<void> {
     return this.orchestrator.start();
+  }
+
+  /**
+   * Changes a job's configuration in ZooKeeper, checked like `@ElasticJob()` options; every
+   * instance applies a new cron, time zone, item count or parameters without a restart.
+   */
+  updateJobConfiguration(jobName: string, changes: JobConfigurationChanges): Promise<JobConfiguration> {
+    return this.orchestrator.job(jobName).coordinator.updateConfiguration(changes);
+  }
+
+  /** ElasticJob's `ShardingInfo` per item: owner, status (`DISABLED`, `RUNNING`, `SHARDING_FLAG`, `PENDING`), failover. */
+  getShardingInfo(jobName: string): ShardingInfo[] {
+    return this.orchestrator.job(jobName).coordinator.shardingInfo();
+  }
+
+  /** The job's live instances: server, leadership, items. */
+  getInstances(jobName: string): JobInstanceInfo[] {
+    return this.orchestrator.job(jobName).coordinator.instanceInfo();
+  }
+
+  /**
+   * Disables a server for the job (`servers/{ip}` = `DISABLED`, as ElasticJob's
+   * `JobOperateAPI.disable`): its instances get no items from the next assignment on, and a
+   * leader among them abdicates. Default: this instance's server.
+   */
+  disableServer(jobName: string, serverIp?: string): Promise<void> {
+    return this.setServer(jobName, serverIp, false);
+  }
+
+  enableServer(jobName: string, serverIp?: string): Promise<void> {
+    return this.setServer(jobName, serverIp, true);
+  }
+
+  /** Skips an item (`sharding/{i}/disabled`) without reassigning it. */
+  disableItem(jobName: string, item: number): Promise<void> {
+    return this.orchestrator.job(jobName).coordinator.setItemEnabled(item, false);
+  }
+
+  enableItem(jobName: string, item: number): Promise<void> {
+    return this.orchestrator.job(jobName).coordinator.setItemEnabled(item, true);
+  }
+
+  private setServer(jobName: string, serverIp: string | undefined, enabled: boolean): Promise<void> {
+    const ip = serverIp ?? this.orchestrator.instanceIdentity!.serverIp;
+    return this.orchestrator.job(jobName).coordinator.setServerEnabled(ip, enabled);
   }
 }

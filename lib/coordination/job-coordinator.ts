@@ -1,5 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { JobConfiguration } from '../config/job-configuration.js';
+import { resolveTimeZone } from '../config/time-zone.js';
+import { QuartzCron } from '../scheduling/quartz-cron.js';
 import type { JobShardingStrategy } from '../interfaces/job-sharding-strategy.interface.js';
 import type {
   CacheEvent,
@@ -7,15 +9,22 @@ import type {
   RegistryCenter,
   TreeCache,
 } from '../registry/registry-center.interface.js';
-import { ConfigService } from './config.service.js';
+import { ConfigService, readRegistryConfiguration } from './config.service.js';
+import { toElasticJobYaml } from '../config/elastic-job-yaml.js';
+import { INVALID_JOB_OPTION } from '../elastic-job.messages.js';
+import { InvalidJobOptionsError } from '../errors/invalid-job-options.error.js';
+import { validateJobConfiguration } from '../config/job-options.validator.js';
+import { formatShardingItemParameters } from '../config/sharding-item-parameters.js';
+import type { JobConfigurationChanges } from '../interfaces/job-configuration-changes.interface.js';
+import { parseInstanceYaml } from '../config/elastic-job-yaml.js';
 import { ElectionService } from './election.service.js';
 import { ExecutionService } from './execution.service.js';
 import type { InstanceIdentity } from './instance-identity.js';
 import { InstanceService } from './instance.service.js';
-import type { JobContext } from './job-context.js';
+import { waitForCache, type JobContext } from './job-context.js';
 import { JobNodePath } from './job-node-path.js';
 import { ServerService } from './server.service.js';
-import { ShardingService } from './sharding.service.js';
+import { ShardingService, type FireAssignment } from './sharding.service.js';
 import { TriggerService } from './trigger.service.js';
 
 /** What the execution side is told by coordination. */
@@ -30,8 +39,46 @@ export interface CoordinatorEvents {
   onSessionRestored(newSession: boolean): void;
 }
 
+/** ElasticJob's `ShardingInfo`. */
+export interface ShardingInfo {
+  item: number;
+  serverIp: string;
+  instanceId: string;
+  status: 'DISABLED' | 'RUNNING' | 'SHARDING_FLAG' | 'PENDING';
+  failover: boolean;
+}
+
+export interface JobInstanceInfo {
+  instanceId: string;
+  serverIp: string;
+  leader: boolean;
+  serverEnabled: boolean;
+  /** Items the `sharding/{i}/instance` nodes give it. */
+  items: number[];
+}
+
+const UPDATABLE_FIELDS: ReadonlyArray<keyof JobConfigurationChanges> = [
+  'cron',
+  'timeZone',
+  'shardingTotalCount',
+  'shardingItemParameters',
+  'jobParameter',
+  'monitorExecution',
+  'failover',
+  'misfire',
+  'maxTimeDiffSeconds',
+  'reconcileIntervalMinutes',
+  'jobShardingStrategyType',
+  'jobErrorHandlerType',
+  'description',
+  'staticSharding',
+  'props',
+];
+
 const SHARDING_DEBOUNCE_MS = 50;
 const FOLLOWER_SHARDING_WAIT_MS = 5_000;
+/** How long the leader waits for running items before it reshards anyway. */
+export const RESHARD_WAIT_FOR_RUNNING_MS = 30_000;
 
 /**
  * Everything one job does in ZooKeeper, ElasticJob's services wired to the job's cache: the
@@ -49,9 +96,14 @@ export class JobCoordinator {
   triggers!: TriggerService;
   private detach: Array<() => void> = [];
   private takingItems = false;
+  /** Left the cluster, still running its items for the fires before the new assignment. */
+  private handingOver = false;
   private leaving = false;
   private shardingTimer: NodeJS.Timeout | undefined;
+  private forceTimer: NodeJS.Timeout | undefined;
+  private waitingForRunningSince: number | undefined;
   private shardingChain: Promise<unknown> = Promise.resolve();
+  private parsedCron: { config: JobConfiguration; cron: QuartzCron } | undefined;
 
   constructor(
     private readonly registry: RegistryCenter,
@@ -99,6 +151,7 @@ export class JobCoordinator {
       this.election,
       () => this.config,
       () => this.strategy(this.config),
+      (time) => this.nextFireAfter(time),
     );
     let previous = effective;
     this.detach.push(
@@ -133,21 +186,48 @@ export class JobCoordinator {
     }
   }
 
-  /** Items this instance runs at a fire: assigned here, not disabled; none when the server is disabled. */
-  localItems(): number[] {
-    if (!this.takingItems || !this.servers.isLocalEnabled || !this.instances.isOnline) return [];
-    return this.sharding.assignedItems().filter((item) => !this.execution.isDisabled(item));
+  /** The next scheduled fire time after `time`, by the configuration in force. */
+  private nextFireAfter(time: number): number | undefined {
+    const config = this.config;
+    if (this.parsedCron?.config !== config) {
+      this.parsedCron = { config, cron: QuartzCron.parse(config.cron, resolveTimeZone(config.timeZone)) };
+    }
+    return this.parsedCron.cron.next(new Date(time))?.getTime();
   }
 
   /**
-   * Before a fire: the leader reshards if it must and can; a follower waits (bounded, watched)
-   * for a resharding in progress.
+   * This instance's items for the fire scheduled at `fireTime`: the assignment in force at
+   * that time (the same on every instance), disabled items left out.
+   */
+  assignmentFor(fireTime: Date): FireAssignment {
+    const config = this.config;
+    if (!this.takingItems && !this.handingOver) return { count: config.shardingTotalCount, items: [] };
+    const planned = this.sharding.assignmentAt(fireTime.getTime());
+    if (planned)
+      return { count: planned.count, items: planned.items.filter((item) => !this.execution.isDisabled(item)) };
+    // No plan followed (first start, or a leader that writes none): ElasticJob's rules.
+    if (!this.takingItems || !this.servers.isLocalEnabled || !this.instances.isOnline)
+      return { count: config.shardingTotalCount, items: [] };
+    return {
+      count: config.shardingTotalCount,
+      items: this.sharding.mirroredItems().filter((item) => !this.execution.isDisabled(item)),
+    };
+  }
+
+  /**
+   * Before a fire. With a plan, a resharding under way cannot change this fire's assignment
+   * (a new one applies from a later fire), so nothing waits. Without one, the leader shards
+   * first and a follower waits for it (bounded, watched), as in ElasticJob.
    */
   async prepareFire(): Promise<void> {
-    if (!this.sharding.isShardingNeeded) return;
-    if (this.election.isLeader) {
+    const needed = this.sharding.isShardingNeeded;
+    if (this.sharding.authoritativePlan()) {
+      if (needed && this.election.isLeader) void this.runSharding();
+      return;
+    }
+    if (needed && this.election.isLeader) {
       await this.runSharding();
-    } else if (!(await this.sharding.waitUntilSharded(FOLLOWER_SHARDING_WAIT_MS))) {
+    } else if (needed && !(await this.sharding.waitUntilSharded(FOLLOWER_SHARDING_WAIT_MS))) {
       this.logger.warn(
         `Job "${this.jobName}": resharding still pending after ${FOLLOWER_SHARDING_WAIT_MS} ms; this fire uses the current assignment.`,
         'ElasticJob',
@@ -162,20 +242,146 @@ export class JobCoordinator {
     return this.triggers.triggerAll(this.instances.onlineInstances());
   }
 
-  /** Leaves the cluster: instance node and leadership removed, so the others reshard at once. */
-  async leave(): Promise<void> {
+  /**
+   * Leaves the cluster: the instance node and leadership go, so the others reshard at once.
+   * Until the new assignment applies, this instance keeps running its items (see
+   * `awaitHandover`), so no fire is skipped.
+   */
+  async beginLeave(): Promise<void> {
     this.leaving = true;
     this.cancelSharding();
     if (!this.takingItems) return;
     this.takingItems = false;
+    this.handingOver = true;
     await this.instances.removeOnline();
     await this.election.abdicate();
+  }
+
+  /** Resolves when the assignment without this instance is in force (or at `deadline`). */
+  async awaitHandover(deadline: number): Promise<void> {
+    if (!this.handingOver) return;
+    try {
+      const me = this.identity.instanceId;
+      const others = this.instances.availableInstances().filter((id) => id !== me);
+      if (others.length === 0 || !this.sharding.authoritativePlan()) return;
+      const published = await waitForCache(
+        this.cache,
+        () => !this.sharding.hasFutureItems(),
+        Math.max(deadline - Date.now(), 0),
+      );
+      const from = this.sharding.latestFrom();
+      if (!published || from === undefined) return;
+      const wait = Math.min(from - Date.now(), deadline - Date.now());
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    } finally {
+      this.handingOver = false;
+    }
   }
 
   close(): void {
     this.leaving = true;
     this.cancelSharding();
     for (const detach of this.detach.splice(0)) detach();
+  }
+
+  // ------------------------------------------------------------ operations
+
+  /**
+   * Validates `changes` like the decorator's options and writes the result to `config`;
+   * every instance applies it from its cache. Nothing is written when a value is invalid.
+   */
+  async updateConfiguration(changes: JobConfigurationChanges): Promise<JobConfiguration> {
+    const unknown = Object.keys(changes).filter(
+      (key) => !UPDATABLE_FIELDS.includes(key as keyof JobConfigurationChanges),
+    );
+    if (unknown.length > 0) {
+      throw new InvalidJobOptionsError(
+        unknown.map((key) =>
+          INVALID_JOB_OPTION(
+            this.jobName,
+            key,
+            (changes as Record<string, unknown>)[key],
+            `one of ${UPDATABLE_FIELDS.join(', ')}`,
+          ),
+        ),
+      );
+    }
+    const yaml = await this.registry.getDirectly(this.path.config);
+    const current =
+      yaml === null
+        ? this.config
+        : readRegistryConfiguration(yaml, this.jobName, this.registry.namespace + this.path.config);
+    const { shardingItemParameters, ...rest } = changes;
+    const next: JobConfiguration = { ...current, ...rest, props: changes.props ?? current.props, extra: current.extra };
+    if (shardingItemParameters !== undefined) {
+      next.shardingItemParameters =
+        typeof shardingItemParameters === 'string'
+          ? shardingItemParameters
+          : formatShardingItemParameters(shardingItemParameters);
+    }
+    const problems = validateJobConfiguration(next);
+    if (next.failover && !next.monitorExecution) {
+      problems.push(INVALID_JOB_OPTION(this.jobName, 'failover', true, 'failover only with monitorExecution: true'));
+    }
+    if (problems.length > 0) throw new InvalidJobOptionsError(problems);
+    await this.registry.update(this.path.config, toElasticJobYaml(next));
+    await this.cache.sync();
+    return next;
+  }
+
+  /** ElasticJob's `ShardingInfo` per item, from the cache. */
+  shardingInfo(): ShardingInfo[] {
+    const { cache, path } = this;
+    const online = new Set(this.instances.onlineInstances());
+    return Array.from({ length: this.config.shardingTotalCount }, (_, item) => {
+      const instanceId = this.sharding.ownerOf(item) ?? '';
+      const serverIp =
+        parseInstanceYaml(cache.get(path.instance(instanceId)) ?? '')?.serverIp ?? instanceId.split('@-@')[0] ?? '';
+      const status: ShardingInfo['status'] = this.execution.isDisabled(item)
+        ? 'DISABLED'
+        : cache.has(path.itemRunning(item))
+          ? 'RUNNING'
+          : !online.has(instanceId)
+            ? 'SHARDING_FLAG'
+            : 'PENDING';
+      return { item, serverIp, instanceId, status, failover: cache.has(path.itemFailover(item)) };
+    });
+  }
+
+  /** Live instances of the job, with their server status, leadership and items. */
+  instanceInfo(): JobInstanceInfo[] {
+    const leader = this.election.leader;
+    const owners = new Map<string, number[]>();
+    for (let item = 0; item < this.config.shardingTotalCount; item += 1) {
+      const owner = this.sharding.ownerOf(item);
+      if (owner) owners.set(owner, [...(owners.get(owner) ?? []), item]);
+    }
+    return this.instances.onlineInstances().map((instanceId) => {
+      const serverIp = this.instances.serverIpOf(instanceId) ?? '';
+      return {
+        instanceId,
+        serverIp,
+        leader: instanceId === leader,
+        serverEnabled: this.servers.isEnabled(serverIp),
+        items: owners.get(instanceId) ?? [],
+      };
+    });
+  }
+
+  async setServerEnabled(serverIp: string, enabled: boolean): Promise<void> {
+    await this.servers.setStatus(serverIp, enabled ? 'ENABLED' : 'DISABLED');
+    await this.cache.sync();
+  }
+
+  async setItemEnabled(item: number, enabled: boolean): Promise<void> {
+    if (!Number.isInteger(item) || item < 0 || item >= this.config.shardingTotalCount) {
+      throw new InvalidJobOptionsError([
+        INVALID_JOB_OPTION(this.jobName, 'item', item, `an item from 0 to ${this.config.shardingTotalCount - 1}`),
+      ]);
+    }
+    if (enabled) await this.registry.remove(this.path.itemDisabled(item));
+    else await this.registry.persist(this.path.itemDisabled(item), '');
+    await this.cache.sync();
   }
 
   // ------------------------------------------------------------ listeners
@@ -274,16 +480,42 @@ export class JobCoordinator {
 
   private cancelSharding(): void {
     if (this.shardingTimer) clearTimeout(this.shardingTimer);
+    if (this.forceTimer) clearTimeout(this.forceTimer);
     this.shardingTimer = undefined;
+    this.forceTimer = undefined;
+    this.waitingForRunningSince = undefined;
   }
 
-  /** One sharding at a time. */
-  private runSharding(): Promise<void> {
+  /**
+   * One sharding at a time. While items run the leader waits (their `running` nodes going
+   * away call it again), but not forever: past RESHARD_WAIT_FOR_RUNNING_MS it reshards anyway
+   * and says so; the new owners skip an item as long as it still runs elsewhere.
+   */
+  private runSharding(evenIfItemsRun = false): Promise<void> {
     const run = this.shardingChain.then(async () => {
       try {
-        await this.sharding.shardIfNecessary();
+        const outcome = await this.sharding.shardIfNecessary({ evenIfItemsRun });
+        if (outcome !== 'items-running') {
+          if (this.forceTimer) clearTimeout(this.forceTimer);
+          this.forceTimer = undefined;
+          this.waitingForRunningSince = undefined;
+          return;
+        }
+        if (this.waitingForRunningSince === undefined) {
+          this.waitingForRunningSince = Date.now();
+          this.forceTimer = setTimeout(() => {
+            this.forceTimer = undefined;
+            if (this.leaving || !this.sharding.isShardingNeeded || !this.election.isLeader) return;
+            this.logger.warn(
+              `Job "${this.jobName}": items still running after ${RESHARD_WAIT_FOR_RUNNING_MS} ms; resharding without waiting for them.`,
+              'ElasticJob',
+            );
+            void this.runSharding(true);
+          }, RESHARD_WAIT_FOR_RUNNING_MS);
+        }
       } catch (error) {
-        this.logger.error(`Job "${this.jobName}": resharding failed: ${String(error)}`, undefined, 'ElasticJob');
+        if (!this.leaving)
+          this.logger.error(`Job "${this.jobName}": resharding failed: ${String(error)}`, undefined, 'ElasticJob');
       }
     });
     this.shardingChain = run;

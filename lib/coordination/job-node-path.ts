@@ -60,6 +60,10 @@ export class JobNodePath {
   get shardingProcessing(): string {
     return `${this.root}/leader/sharding/processing`;
   }
+  /** Ours, not ElasticJob's: each assignment with the fire time it applies from. */
+  get shardingPlan(): string {
+    return `${this.root}/leader/sharding/plan`;
+  }
   get failoverItems(): string {
     return `${this.root}/leader/failover/items`;
   }

@@ -3,14 +3,36 @@ import type { JobShardingStrategy } from '../interfaces/job-sharding-strategy.in
 import type { ElectionService } from './election.service.js';
 import { waitForCache, type JobContext } from './job-context.js';
 import type { InstanceService } from './instance.service.js';
+import {
+  entryAt,
+  itemsOf,
+  latestEntry,
+  matchesMirror,
+  parsePlan,
+  serializePlan,
+  withEntry,
+  type PlanEntry,
+  type ShardingPlan,
+} from './sharding-plan.js';
 
 export type ShardingOutcome = 'done' | 'not-needed' | 'not-leader' | 'no-instances' | 'items-running';
 
+/** This instance's share of one fire. */
+export interface FireAssignment {
+  /** `shardingTotalCount` of the assignment in force. */
+  count: number;
+  /** Items this instance runs, ascending. */
+  items: number[];
+}
+
+/** Time every instance gets to see a new assignment before it applies. */
+export const PLAN_MARGIN_MS = 500;
+
 /**
- * `ShardingService`: the leader turns `leader/sharding/necessary` into `sharding/{i}/instance`
- * assignments. Write order, safe to stop at any point: `processing` (ephemeral) first, the
- * assignments next, `necessary` and then `processing` removed last. A leader that dies midway
- * leaves `necessary` behind, and the next leader reshards.
+ * `ShardingService`: the leader turns `leader/sharding/necessary` into an assignment. Write
+ * order, safe to stop at any point: `processing` (ephemeral) first, then the plan and
+ * ElasticJob's `sharding/{i}/instance` nodes, `necessary` and then `processing` removed last.
+ * A leader that dies midway leaves `necessary` behind, and the next leader reshards.
  */
 export class ShardingService {
   constructor(
@@ -19,6 +41,7 @@ export class ShardingService {
     private readonly election: ElectionService,
     private readonly config: () => JobConfiguration,
     private readonly strategy: () => JobShardingStrategy,
+    private readonly nextFireAfter: (time: number) => number | undefined,
   ) {}
 
   /** Only the leader raises the flag (ElasticJob #1472). */
@@ -44,29 +67,80 @@ export class ShardingService {
     return (cache.getChildren(path.sharding) ?? []).some((item) => cache.has(`${path.sharding}/${item}/running`));
   }
 
-  async shardIfNecessary(): Promise<ShardingOutcome> {
+  get plan(): ShardingPlan | undefined {
+    return parsePlan(this.context.cache.get(this.context.path.shardingPlan));
+  }
+
+  /**
+   * The plan is followed while it is the current leader's, or still what the
+   * `sharding/{i}/instance` nodes show. A leader that writes no plan (a Java ElasticJob
+   * instance) changes those nodes, and then they are followed, with ElasticJob's semantics.
+   */
+  authoritativePlan(): ShardingPlan | undefined {
+    const plan = this.plan;
+    if (!plan) return undefined;
+    if (plan.leader === this.election.leader) return plan;
+    const mirrorItems = (this.context.cache.getChildren(this.context.path.sharding) ?? []).length;
+    return matchesMirror(latestEntry(plan), (item) => this.ownerOf(item), mirrorItems) ? plan : undefined;
+  }
+
+  /** The assignment in force at `fireTime`, when a plan is followed. */
+  entryAt(fireTime: number): PlanEntry | undefined {
+    const plan = this.authoritativePlan();
+    return plan ? entryAt(plan, fireTime) : undefined;
+  }
+
+  /** This instance's items for the fire at `fireTime` (disabled items excluded by the caller). */
+  assignmentAt(fireTime: number): FireAssignment | undefined {
+    const entry = this.entryAt(fireTime);
+    return entry ? { count: entry.count, items: itemsOf(entry, this.context.identity.instanceId) } : undefined;
+  }
+
+  /** Whether any assignment still to come gives this instance items. */
+  hasFutureItems(): boolean {
+    const plan = this.authoritativePlan();
+    return plan ? itemsOf(latestEntry(plan), this.context.identity.instanceId).length > 0 : false;
+  }
+
+  /** When the newest assignment applies from (epoch ms), if a plan is followed. */
+  latestFrom(): number | undefined {
+    const plan = this.authoritativePlan();
+    return plan ? latestEntry(plan).from : undefined;
+  }
+
+  async shardIfNecessary(options: { evenIfItemsRun?: boolean } = {}): Promise<ShardingOutcome> {
     if (!this.isShardingNeeded) return 'not-needed';
     if (!this.election.isLeader) return 'not-leader';
     const config = this.config();
     const available = this.instances.availableInstances();
     if (available.length === 0) return 'no-instances';
-    // Moving an item while it runs would let its new owner start it a second time.
-    if (config.monitorExecution && this.hasRunningItems()) return 'items-running';
-    const { registry, path, cache } = this.context;
+    // Moving an item while it runs would let its new owner start it while the old one still runs.
+    if (config.monitorExecution && !options.evenIfItemsRun && this.hasRunningItems()) return 'items-running';
+    const { registry, path, cache, identity } = this.context;
     const count = config.shardingTotalCount;
     await registry.persistEphemeral(path.shardingProcessing, '');
-    const assignment = this.strategy().sharding(available, path.jobName, count);
-    const owners = new Map<number, string>();
-    for (const [instance, items] of assignment) for (const item of items) owners.set(item, instance);
+    const items: Record<string, string> = {};
+    for (const [instance, assigned] of this.strategy().sharding(available, path.jobName, count)) {
+      for (const item of assigned) items[String(item)] = instance;
+    }
+    const plan = withEntry(
+      this.plan,
+      identity.instanceId,
+      { count, items },
+      Date.now(),
+      PLAN_MARGIN_MS,
+      this.nextFireAfter,
+    );
+    await registry.persist(path.shardingPlan, serializePlan(plan));
     const stale = (cache.getChildren(path.sharding) ?? [])
       .map(Number)
       .filter((item) => Number.isInteger(item) && item >= count);
     await Promise.all([
       ...stale.map((item) => registry.remove(path.shardingItem(item))),
-      ...[...owners].map(([item, instance]) =>
-        cache.get(path.itemInstance(item)) === instance
+      ...Object.entries(items).map(([item, instance]) =>
+        cache.get(path.itemInstance(Number(item))) === instance
           ? Promise.resolve()
-          : registry.persist(path.itemInstance(item), instance),
+          : registry.persist(path.itemInstance(Number(item)), instance),
       ),
     ]);
     await registry.remove(path.shardingNecessary);
@@ -74,7 +148,7 @@ export class ShardingService {
     return 'done';
   }
 
-  /** A follower reaching a fire during resharding waits for it, bounded. */
+  /** ElasticJob's follower wait during resharding, bounded (used without a plan). */
   waitUntilSharded(timeoutMs: number): Promise<boolean> {
     return waitForCache(this.context.cache, () => !this.isShardingNeeded && !this.isProcessing, timeoutMs);
   }
@@ -83,8 +157,8 @@ export class ShardingService {
     return this.context.cache.get(this.context.path.itemInstance(item));
   }
 
-  /** Items assigned to this instance, ascending. */
-  assignedItems(): number[] {
+  /** Items the `sharding/{i}/instance` nodes give this instance, ascending. */
+  mirroredItems(): number[] {
     const count = this.config().shardingTotalCount;
     const me = this.context.identity.instanceId;
     const items: number[] = [];

@@ -20,6 +20,8 @@ interface ItemState {
   controller?: AbortController;
   /** A fire (or trigger) came while the item ran: run it once more right after. */
   pending?: ExecutionSource;
+  /** The fire that found it running (its assignment decides who reruns it). */
+  pendingFireTime?: Date;
   /** Resolves when the handler has really returned (it may outlive its timeout). */
   settled?: Promise<void>;
   /** Why it was aborted, when it was. */
@@ -177,30 +179,39 @@ export class JobRuntime implements CoordinatorEvents {
         this.deps.logger.warn(`Job "${this.jobName}": preparing the fire failed: ${String(error)}`, 'ElasticJob');
       }
       const config = this.coordinator.config;
+      const assignment = this.coordinator.assignmentFor(fireTime);
       const toRun: number[] = [];
-      for (const item of this.coordinator.localItems()) {
+      for (const item of assignment.items) {
         const state = this.items.get(item);
         if (state?.running) {
-          this.queueAfterRun(item, state, source, config);
+          this.queueAfterRun(item, state, source, fireTime, config);
           continue;
         }
         if (config.monitorExecution && this.coordinator.execution.isRunningElsewhere(item)) continue;
         toRun.push(item);
       }
-      return await this.execute(toRun, source, fireTime, config);
+      return await this.execute(toRun, source, fireTime, config, assignment.count);
     } catch (error) {
       this.deps.logger.error(`Job "${this.jobName}": a fire failed: ${String(error)}`, undefined, 'ElasticJob');
       return undefined;
     }
   }
 
-  private queueAfterRun(item: number, state: ItemState, source: ExecutionSource, config: JobConfiguration): void {
+  private queueAfterRun(
+    item: number,
+    state: ItemState,
+    source: ExecutionSource,
+    fireTime: Date,
+    config: JobConfiguration,
+  ): void {
     if (source === 'MANUAL') {
       state.pending = 'MANUAL';
+      state.pendingFireTime = fireTime;
       return;
     }
     if (!config.misfire || state.pending) return;
     state.pending = 'MISFIRE';
+    state.pendingFireTime = fireTime;
     this.coordinator.execution
       .setMisfire(item)
       .catch((error: unknown) => this.warn(`setting misfire on item ${item}`, error));
@@ -211,13 +222,14 @@ export class JobRuntime implements CoordinatorEvents {
     source: ExecutionSource,
     fireTime: Date,
     config: JobConfiguration,
+    shardingTotalCount: number,
   ): Promise<JobRunResult> {
     const id = taskId(this.jobName, items, this.deps.instanceId);
     const waiters = [...this.waiters].filter((waiter) => !waiter.source || waiter.source === source);
     for (const waiter of waiters) this.waiters.delete(waiter);
     const parameters = itemParameters(config);
     const results = await Promise.all(
-      items.map((item) => this.runItem(item, source, fireTime, id, config, parameters.get(item))),
+      items.map((item) => this.runItem(item, source, fireTime, id, config, shardingTotalCount, parameters.get(item))),
     );
     const run: JobRunResult = { jobName: this.jobName, taskId: id, executionSource: source, fireTime, items: results };
     const failures = results.filter((r) => r.status !== 'SUCCEEDED').map((r) => ({ item: r.item, error: r.error }));
@@ -236,6 +248,7 @@ export class JobRuntime implements CoordinatorEvents {
     fireTime: Date,
     id: string,
     config: JobConfiguration,
+    shardingTotalCount: number,
     parameter: string | undefined,
   ): Promise<ItemResult> {
     const state = this.items.get(item) ?? { running: false };
@@ -250,7 +263,7 @@ export class JobRuntime implements CoordinatorEvents {
     const context: ShardingContext = {
       jobName: this.jobName,
       taskId: id,
-      shardingTotalCount: config.shardingTotalCount,
+      shardingTotalCount,
       jobParameter: config.jobParameter,
       shardingItem: item,
       shardingParameter: parameter,
@@ -351,17 +364,21 @@ export class JobRuntime implements CoordinatorEvents {
     state.running = false;
     state.controller = undefined;
     const pending = state.pending;
+    const pendingFireTime = state.pendingFireTime ?? new Date();
     state.pending = undefined;
+    state.pendingFireTime = undefined;
     if (!pending) return;
     const current = this.coordinator.config;
     if (pending === 'MISFIRE') {
       await this.coordinator.execution
         .clearMisfire(item)
         .catch((error: unknown) => this.warn(`clearing misfire on item ${item}`, error));
-      if (!current.misfire || this.coordinator.sharding.isShardingNeeded) return;
+      if (!current.misfire) return;
     }
-    if (!this.active || !this.coordinator.localItems().includes(item)) return;
-    void this.execute([item], pending, new Date(), current).catch((error: unknown) =>
+    // Rerun only what the overlapped fire gave this instance.
+    const assignment = this.coordinator.assignmentFor(pendingFireTime);
+    if (!this.active || !assignment.items.includes(item)) return;
+    void this.execute([item], pending, new Date(), current, assignment.count).catch((error: unknown) =>
       this.warn(`re-running item ${item}`, error),
     );
   }

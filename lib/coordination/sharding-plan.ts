@@ -1,0 +1,100 @@
+/**
+ * One assignment per fire. ElasticJob lets a reshard land in the middle of a fire: an instance
+ * that starts fire T a little late reads the new assignment while the others ran the old one,
+ * and an item runs twice or not at all. Here the leader publishes each assignment with the
+ * scheduled fire time from which it applies (`from`, always a fire time at least a margin
+ * ahead), and every instance runs, for fire T, the assignment in force at T. Scheduled fire
+ * times are the same on every instance, so they all pick the same one whatever their lateness.
+ *
+ * The plan lives in a node of our own (`leader/sharding/plan`, JSON); ElasticJob's
+ * `sharding/{i}/instance` nodes are still written, for Java instances and tools.
+ */
+
+export interface PlanEntry {
+  /** First scheduled fire time (epoch ms) this assignment applies to; 0 = from the start. */
+  from: number;
+  /** `shardingTotalCount` of this assignment. */
+  count: number;
+  /** Item number to instance id. */
+  items: Record<string, string>;
+}
+
+export interface ShardingPlan {
+  version: 1;
+  /** The leader that wrote it. */
+  leader: string;
+  /** Ascending by `from`. */
+  entries: PlanEntry[];
+}
+
+/** Entries kept besides the one in force: later ones, and one earlier for late fires. */
+const MAX_ENTRIES = 4;
+
+export function parsePlan(text: string | undefined): ShardingPlan | undefined {
+  if (!text) return undefined;
+  try {
+    const plan = JSON.parse(text) as ShardingPlan;
+    if (plan?.version !== 1 || !Array.isArray(plan.entries) || plan.entries.length === 0) return undefined;
+    return plan;
+  } catch {
+    return undefined;
+  }
+}
+
+export function serializePlan(plan: ShardingPlan): string {
+  return JSON.stringify(plan);
+}
+
+/** The entry in force at `fireTime`: the last one whose `from` is not after it. */
+export function entryAt(plan: ShardingPlan, fireTime: number): PlanEntry {
+  let found = plan.entries[0]!;
+  for (const entry of plan.entries) if (entry.from <= fireTime) found = entry;
+  return found;
+}
+
+/** The newest entry (what the `sharding/{i}/instance` nodes show). */
+export function latestEntry(plan: ShardingPlan): PlanEntry {
+  return plan.entries[plan.entries.length - 1]!;
+}
+
+/** Items of `instanceId` in `entry`, ascending. */
+export function itemsOf(entry: PlanEntry, instanceId: string): number[] {
+  return Object.entries(entry.items)
+    .filter(([, owner]) => owner === instanceId)
+    .map(([item]) => Number(item))
+    .sort((a, b) => a - b);
+}
+
+/**
+ * Adds a new assignment. It applies from the first fire at least `marginMs` after `now`
+ * (time for every instance to see it), or at once when there was none before. Entries that
+ * no fire can use any more are dropped.
+ */
+export function withEntry(
+  previous: ShardingPlan | undefined,
+  leader: string,
+  assignment: { count: number; items: Record<string, string> },
+  now: number,
+  marginMs: number,
+  nextFireAfter: (time: number) => number | undefined,
+): ShardingPlan {
+  const from = previous ? (nextFireAfter(now + marginMs) ?? now + marginMs) : 0;
+  const kept = (previous?.entries ?? []).filter((entry) => entry.from < from);
+  const inForce = kept.filter((entry) => entry.from <= now);
+  const future = kept.filter((entry) => entry.from > now);
+  const entries = [...inForce.slice(-2), ...future, { from, ...assignment }].slice(-MAX_ENTRIES);
+  return { version: 1, leader, entries };
+}
+
+/** Whether `entry` is what the `sharding/{i}/instance` nodes say. */
+export function matchesMirror(
+  entry: PlanEntry,
+  ownerOf: (item: number) => string | undefined,
+  itemsInMirror: number,
+): boolean {
+  if (itemsInMirror !== entry.count) return false;
+  for (let item = 0; item < entry.count; item += 1) {
+    if (ownerOf(item) !== entry.items[String(item)]) return false;
+  }
+  return true;
+}
