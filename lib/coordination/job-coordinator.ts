@@ -419,7 +419,7 @@ export class JobCoordinator {
       return;
     }
     if (
-      (key === path.shardingNecessary && type === 'added') ||
+      (key === path.shardingNecessary && type !== 'removed') ||
       (type === 'removed' && (key.endsWith('/running') || key === path.shardingProcessing))
     ) {
       if (this.election.isLeader) this.scheduleSharding();
@@ -436,9 +436,11 @@ export class JobCoordinator {
     });
   }
 
+  /** A new leader reshards: the previous one may have left without flagging its own departure. */
   private async electAndShard(): Promise<void> {
     if (await this.election.electLeader()) {
       await this.cache.sync();
+      await this.sharding.setReshardingFlag();
       this.scheduleSharding();
     }
   }
@@ -495,6 +497,7 @@ export class JobCoordinator {
     const run = this.shardingChain.then(async () => {
       try {
         const outcome = await this.sharding.shardIfNecessary({ evenIfItemsRun });
+        if (outcome === 'flag-raised-again') this.scheduleSharding();
         if (outcome !== 'items-running') {
           if (this.forceTimer) clearTimeout(this.forceTimer);
           this.forceTimer = undefined;

@@ -15,7 +15,8 @@ import {
   type ShardingPlan,
 } from './sharding-plan.js';
 
-export type ShardingOutcome = 'done' | 'not-needed' | 'not-leader' | 'no-instances' | 'items-running';
+export type ShardingOutcome =
+  'done' | 'flag-raised-again' | 'not-needed' | 'not-leader' | 'no-instances' | 'items-running';
 
 /** This instance's share of one fire. */
 export interface FireAssignment {
@@ -117,6 +118,8 @@ export class ShardingService {
     // Moving an item while it runs would let its new owner start it while the old one still runs.
     if (config.monitorExecution && !options.evenIfItemsRun && this.hasRunningItems()) return 'items-running';
     const { registry, path, cache, identity } = this.context;
+    const flag = await registry.getStat(path.shardingNecessary);
+    if (!flag) return 'not-needed';
     const count = config.shardingTotalCount;
     await registry.persistEphemeral(path.shardingProcessing, '');
     const items: Record<string, string> = {};
@@ -143,9 +146,10 @@ export class ShardingService {
           : registry.persist(path.itemInstance(Number(item)), instance),
       ),
     ]);
-    await registry.remove(path.shardingNecessary);
+    // Raised again meanwhile (an instance joined while we computed): keep it for another round.
+    const cleared = await registry.removeIfVersion(path.shardingNecessary, flag.version);
     await registry.remove(path.shardingProcessing);
-    return 'done';
+    return cleared ? 'done' : 'flag-raised-again';
   }
 
   /** ElasticJob's follower wait during resharding, bounded (used without a plan). */

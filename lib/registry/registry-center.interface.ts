@@ -103,6 +103,8 @@ export interface RegistryCenter {
   createIfAbsent(key: string, value: string, ephemeral?: boolean): Promise<boolean>;
   /** Deletes the node and everything under it; absent nodes are fine. */
   remove(key: string): Promise<void>;
+  /** Deletes a leaf node only if its data version is still `version`; false when it changed or is gone. */
+  removeIfVersion(key: string, version: number): Promise<boolean>;
 
   /** Starts (or returns the running) cache of the subtree at `key`, once loaded. */
   addCacheData(key: string): Promise<TreeCache>;

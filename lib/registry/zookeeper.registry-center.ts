@@ -590,6 +590,18 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     return this.run('remove', key, (conn, path) => this.removeRecursive(conn, path));
   }
 
+  removeIfVersion(key: string, version: number): Promise<boolean> {
+    return this.run('remove', key, async (conn, path) => {
+      try {
+        await conn.delete(path, version);
+        return true;
+      } catch (error) {
+        if (error instanceof ZkCodeError && (error.code === ZK.BADVERSION || error.code === ZK.NONODE)) return false;
+        throw error;
+      }
+    });
+  }
+
   private async removeRecursive(conn: ZkConnection, path: string): Promise<void> {
     for (let attempt = 0; ; attempt += 1) {
       try {

@@ -108,6 +108,18 @@ describe('registry center operations against a real ZooKeeper', () => {
     expect(await other.getDirectly('/job/leader/election/instance')).toBe('me');
   });
 
+  it('removeIfVersion deletes only the version it saw', async () => {
+    const center = await fixture.open();
+    await center.persist('/job/leader/sharding/necessary', '');
+    const seen = (await center.getStat('/job/leader/sharding/necessary'))!.version;
+    await center.persist('/job/leader/sharding/necessary', '');
+    expect(await center.removeIfVersion('/job/leader/sharding/necessary', seen)).toBe(false);
+    expect(await center.isExisted('/job/leader/sharding/necessary')).toBe(true);
+    expect(await center.removeIfVersion('/job/leader/sharding/necessary', seen + 1)).toBe(true);
+    expect(await center.isExisted('/job/leader/sharding/necessary')).toBe(false);
+    expect(await center.removeIfVersion('/job/leader/sharding/necessary', 0)).toBe(false);
+  });
+
   it('removes a subtree recursively, and a missing key quietly', async () => {
     const center = await fixture.open();
     for (let i = 0; i < 5; i += 1) {

@@ -1,0 +1,230 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ElasticJobOptions } from '../../lib/interfaces/elastic-job-options.interface.js';
+import { parsePlan } from '../../lib/coordination/sharding-plan.js';
+import { exactlyOnceProblems, expectedOwners, type FireRecord } from '../support/fires.js';
+import { AppFixture, jobClass, type TestApp } from '../support/nest-apps.js';
+import { RegistryFixture } from '../support/registry.js';
+import { sleep, uniqueNamespace, waitFor } from '../support/wait.js';
+import { ZooKeeperTestServer } from '../support/zookeeper-server.js';
+
+let server: ZooKeeperTestServer;
+const apps = new AppFixture(() => server.connectString);
+const registries = new RegistryFixture(() => server.connectString);
+
+beforeAll(async () => {
+  server = await ZooKeeperTestServer.start();
+});
+afterEach(async () => {
+  await apps.closeAll();
+  await registries.closeAll();
+});
+afterAll(() => server?.close());
+
+const JOB = 'cluster-job';
+
+/** A cluster of Nest apps in this process, each recording what it runs. */
+class Cluster {
+  readonly records: FireRecord[] = [];
+  readonly apps = new Map<string, TestApp>();
+
+  constructor(
+    readonly namespace: string,
+    private readonly options: Partial<ElasticJobOptions> = {},
+  ) {}
+
+  async start(id: string, serverIp = '127.0.0.1'): Promise<TestApp> {
+    const Job = jobClass({ name: JOB, cron: '* * * * * ?', shardingTotalCount: 6, ...this.options }, (ctx) => {
+      this.records.push({
+        fireTime: ctx.fireTime.getTime(),
+        item: ctx.shardingItem,
+        instance: id,
+        source: ctx.executionSource,
+      });
+    });
+    const app = await apps.create(this.namespace, [Job], { instanceId: id, serverIp });
+    this.apps.set(id, app);
+    return app;
+  }
+
+  async stop(id: string): Promise<void> {
+    await this.apps.get(id)!.app.close();
+    this.apps.delete(id);
+  }
+
+  firstRunOf(id: string): number | undefined {
+    return this.records.find((r) => r.instance === id)?.fireTime;
+  }
+
+  /** Fires every instance has surely finished: from the first one to two seconds ago. */
+  settledRange(): [number, number] {
+    const first = Math.min(...this.records.map((r) => r.fireTime));
+    const last = Math.floor((Date.now() - 2_000) / 1_000) * 1_000;
+    return [first, last];
+  }
+}
+
+describe('a cluster of instances: exactly once per item per fire', () => {
+  it('3 instances, 6 items, 20 fires: every (fire, item) exactly once, spread as AVG_ALLOCATION says', async () => {
+    const cluster = new Cluster(uniqueNamespace('three'));
+    const ids = ['10.0.0.1@-@101', '10.0.0.2@-@102', '10.0.0.3@-@103'];
+    for (const id of ids) await cluster.start(id);
+    await waitFor('all three running items', () => ids.every((id) => cluster.firstRunOf(id) !== undefined), 10_000);
+    const steadyFrom = Math.max(...ids.map((id) => cluster.firstRunOf(id)!));
+    await waitFor(
+      '20 fires with all three',
+      () => cluster.records.filter((r) => r.fireTime >= steadyFrom && r.item === 0).length >= 23,
+      40_000,
+    );
+    const [first, last] = cluster.settledRange();
+
+    expect(exactlyOnceProblems(cluster.records, first, last, () => 6)).toEqual([]);
+    const steady = cluster.records.filter((r) => r.fireTime >= steadyFrom && r.fireTime <= last);
+    expect(new Set(steady.map((r) => r.fireTime)).size).toBeGreaterThanOrEqual(20);
+    const owners = expectedOwners(ids, 6);
+    for (const record of steady) expect(record.instance).toBe(owners.get(record.item));
+    // ElasticJob's order: instances reverse lexicographic, 2 items each.
+    expect([...owners]).toEqual([
+      [0, '10.0.0.3@-@103'],
+      [1, '10.0.0.3@-@103'],
+      [2, '10.0.0.2@-@102'],
+      [3, '10.0.0.2@-@102'],
+      [4, '10.0.0.1@-@101'],
+      [5, '10.0.0.1@-@101'],
+    ]);
+  });
+
+  it('join, graceful leave, leader leave and a count change: no fire skipped or doubled', async () => {
+    const namespace = uniqueNamespace('churn');
+    const cluster = new Cluster(namespace);
+    const zk = await registries.open({ namespace });
+    const leader = () => zk.getDirectly(`/${JOB}/leader/election/instance`);
+    const [a, b, c, d] = ['10.0.1.1@-@1', '10.0.1.2@-@2', '10.0.1.3@-@3', '10.0.1.4@-@4'];
+    await cluster.start(a!);
+    await cluster.start(b!);
+    await cluster.start(c!);
+    await waitFor('three running', () => [a, b, c].every((id) => cluster.firstRunOf(id!) !== undefined), 10_000);
+    expect(await leader()).toBe(a);
+
+    // A 4th instance joins: it owns items from the next fire the new assignment applies to.
+    const joinedAt = Date.now();
+    await cluster.start(d!);
+    await waitFor('the 4th runs items', () => cluster.firstRunOf(d!) !== undefined, 5_000);
+    expect(cluster.firstRunOf(d!)! - joinedAt).toBeLessThan(2_600);
+
+    // A follower leaves gracefully: it keeps its items until the assignment without it applies.
+    await sleep(1_500);
+    const bLeftAt = Date.now();
+    await cluster.stop(b!);
+    const bLast = Math.max(...cluster.records.filter((r) => r.instance === b).map((r) => r.fireTime));
+    expect(bLast).toBeLessThan(bLeftAt + 2_600);
+    expect(await zk.isExisted(`/${JOB}/instances/${b}`)).toBe(false);
+
+    // The leader leaves: another is elected and reshards.
+    await sleep(1_500);
+    await cluster.stop(a!);
+    await waitFor('a new leader', async () => [c, d].includes((await leader()) ?? ''), 5_000);
+    const newLeader = await leader();
+    await waitFor(
+      'the new leader published the assignment without a and b',
+      async () => {
+        const plan = parsePlan((await zk.getDirectly(`/${JOB}/leader/sharding/plan`)) ?? '');
+        const latest = plan?.entries.at(-1);
+        return (
+          plan?.leader === newLeader &&
+          latest !== undefined &&
+          Object.values(latest.items).every((owner) => owner === c || owner === d)
+        );
+      },
+      5_000,
+    );
+
+    // shardingTotalCount 6 -> 9 at runtime.
+    await sleep(1_500);
+    const updated = await cluster.apps.get(c!)!.operator.updateJobConfiguration(JOB, { shardingTotalCount: 9 });
+    expect(updated.shardingTotalCount).toBe(9);
+    await waitFor('fires with 9 items', () => cluster.records.some((r) => r.item === 8), 5_000);
+    const nineFrom = Math.min(...cluster.records.filter((r) => r.item >= 6).map((r) => r.fireTime));
+    await sleep(3_500);
+
+    const [first, last] = cluster.settledRange();
+    expect(exactlyOnceProblems(cluster.records, first, last, (fire) => (fire >= nineFrom ? 9 : 6))).toEqual([]);
+    expect(
+      cluster.records.filter((r) => r.fireTime >= nineFrom).every((r) => r.instance === c || r.instance === d),
+    ).toBe(true);
+    expect(await zk.getChildrenKeys(`/${JOB}/sharding`)).toHaveLength(9);
+  });
+
+  it('a server disabled through JobOperator gets no items and gives up leadership; enabled, it gets them back', async () => {
+    const namespace = uniqueNamespace('disable');
+    const cluster = new Cluster(namespace);
+    const zk = await registries.open({ namespace });
+    const [a, b] = ['127.0.0.1@-@1', '127.0.0.2@-@2'];
+    const appA = await cluster.start(a!, '127.0.0.1');
+    await cluster.start(b!, '127.0.0.2');
+    await waitFor(
+      'both running',
+      () => cluster.firstRunOf(a!) !== undefined && cluster.firstRunOf(b!) !== undefined,
+      10_000,
+    );
+    expect(await zk.getDirectly(`/${JOB}/leader/election/instance`)).toBe(a);
+
+    const disabledAt = Date.now();
+    await appA.operator.disableServer(JOB, '127.0.0.1');
+    expect(await zk.getDirectly(`/${JOB}/servers/127.0.0.1`)).toBe('DISABLED');
+    await waitFor(
+      'leadership given up',
+      async () => (await zk.getDirectly(`/${JOB}/leader/election/instance`)) === b,
+      5_000,
+    );
+    await sleep(3_000);
+    const lateA = cluster.records.filter((r) => r.instance === a && r.fireTime > disabledAt + 2_000);
+    expect(lateA).toEqual([]);
+    expect(appA.operator.getShardingInfo(JOB).map((info) => info.instanceId)).toEqual(Array(6).fill(b));
+    expect(appA.operator.getInstances(JOB)).toContainEqual({
+      instanceId: a,
+      serverIp: '127.0.0.1',
+      leader: false,
+      serverEnabled: false,
+      items: [],
+    });
+
+    await appA.operator.enableServer(JOB, '127.0.0.1');
+    await waitFor(
+      'a runs items again',
+      () => cluster.records.some((r) => r.instance === a && r.fireTime > Date.now() - 1_500),
+      5_000,
+    );
+    const [first, last] = cluster.settledRange();
+    expect(exactlyOnceProblems(cluster.records, first, last, () => 6)).toEqual([]);
+  });
+
+  it('updateJobConfiguration applies a new cron and item parameters on every instance, and refuses invalid changes', async () => {
+    const namespace = uniqueNamespace('update');
+    const cluster = new Cluster(namespace, { cron: '0 0 3 * * ?', shardingItemParameters: '0=a' });
+    const first = await cluster.start('u1@-@1');
+    await cluster.start('u2@-@2');
+    await expect(first.operator.updateJobConfiguration(JOB, { cron: 'not a cron' })).rejects.toThrow(
+      /cron "not a cron" is invalid/,
+    );
+    await expect(first.operator.updateJobConfiguration(JOB, { shardingTotalCount: 0 })).rejects.toThrow(
+      /shardingTotalCount 0 is invalid/,
+    );
+    await expect(first.operator.updateJobConfiguration(JOB, { name: 'x' } as never)).rejects.toThrow(
+      /name "x" is invalid; allowed: one of cron/,
+    );
+    const zk = await registries.open({ namespace });
+    expect(await zk.getDirectly(`/${JOB}/config`)).toContain('cron: 0 0 3 * * ?');
+
+    await first.operator.updateJobConfiguration(JOB, {
+      cron: '* * * * * ?',
+      shardingItemParameters: { 0: 'x', 5: 'y' },
+    });
+    await waitFor('fires on the new cron', () => cluster.records.length >= 12, 6_000);
+    const other = cluster.apps.get('u2@-@2')!;
+    expect(other.operator.getJobConfiguration(JOB)).toMatchObject({
+      cron: '* * * * * ?',
+      shardingItemParameters: '0=x,5=y',
+    });
+    expect(new Set(cluster.records.map((r) => r.instance))).toEqual(new Set(['u1@-@1', 'u2@-@2']));
+  });
+});
