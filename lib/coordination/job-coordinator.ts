@@ -76,6 +76,7 @@ const UPDATABLE_FIELDS: ReadonlyArray<keyof JobConfigurationChanges> = [
 ];
 
 const SHARDING_DEBOUNCE_MS = 50;
+const RECONCILE_TICK_MS = 60_000;
 const FOLLOWER_SHARDING_WAIT_MS = 5_000;
 /** How long the leader waits for running items before it reshards anyway. */
 export const RESHARD_WAIT_FOR_RUNNING_MS = 30_000;
@@ -101,6 +102,8 @@ export class JobCoordinator {
   private leaving = false;
   private shardingTimer: NodeJS.Timeout | undefined;
   private forceTimer: NodeJS.Timeout | undefined;
+  private reconcileTimer: NodeJS.Timeout | undefined;
+  private lastReconcile = Date.now();
   private waitingForRunningSince: number | undefined;
   private shardingChain: Promise<unknown> = Promise.resolve();
   private parsedCron: { config: JobConfiguration; cron: QuartzCron } | undefined;
@@ -169,6 +172,13 @@ export class JobCoordinator {
       this.registry.addConnectionStateListener((change) => this.onConnectionState(change)),
     );
     if (takeItems) await this.join(!effective.disabled);
+    // ElasticJob's reconcile service ticks every minute and acts once the interval has passed.
+    this.reconcileTimer = setInterval(() => {
+      const minutes = this.config.reconcileIntervalMinutes;
+      if (minutes < 1 || Date.now() - this.lastReconcile < minutes * 60_000) return;
+      this.background('reconcile', async () => void (await this.reconcile()));
+    }, RECONCILE_TICK_MS);
+    this.reconcileTimer.unref();
     return effective;
   }
 
@@ -223,6 +233,8 @@ export class JobCoordinator {
     const needed = this.sharding.isShardingNeeded;
     if (this.sharding.authoritativePlan()) {
       if (needed && this.election.isLeader) void this.runSharding();
+      if (this.election.isLeader)
+        this.background('removing items beyond the count', () => this.sharding.removeItemsBeyondCount());
       return;
     }
     if (needed && this.election.isLeader) {
@@ -281,6 +293,7 @@ export class JobCoordinator {
   close(): void {
     this.leaving = true;
     this.cancelSharding();
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
     for (const detach of this.detach.splice(0)) detach();
   }
 
@@ -366,6 +379,31 @@ export class JobCoordinator {
         items: owners.get(instanceId) ?? [],
       };
     });
+  }
+
+  /**
+   * ElasticJob's reconcile: the leader raises the resharding flag when the assignment names an
+   * instance that is gone, or does not cover every item (unless static sharding keeps it).
+   * Returns whether it did.
+   */
+  async reconcile(): Promise<boolean> {
+    this.lastReconcile = Date.now();
+    if (!this.election.isLeader || this.sharding.isShardingNeeded) return false;
+    if (this.config.staticSharding && this.sharding.hasShardingInfo) return false;
+    const online = new Set(this.instances.onlineInstances());
+    const count = this.config.shardingTotalCount;
+    const owners = Array.from({ length: count }, (_, item) => this.sharding.ownerOf(item));
+    const inconsistent =
+      owners.some((owner) => owner === undefined || !online.has(owner)) ||
+      (this.cache.getChildren(this.path.sharding) ?? []).length !== count;
+    if (!inconsistent) return false;
+    this.logger.warn(
+      `Job "${this.jobName}": the assignment names instances that are gone or misses items; resharding.`,
+      'ElasticJob',
+    );
+    await this.sharding.setReshardingFlag();
+    this.scheduleSharding();
+    return true;
   }
 
   async setServerEnabled(serverIp: string, enabled: boolean): Promise<void> {

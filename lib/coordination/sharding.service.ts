@@ -135,11 +135,7 @@ export class ShardingService {
       this.nextFireAfter,
     );
     await registry.persist(path.shardingPlan, serializePlan(plan));
-    const stale = (cache.getChildren(path.sharding) ?? [])
-      .map(Number)
-      .filter((item) => Number.isInteger(item) && item >= count);
     await Promise.all([
-      ...stale.map((item) => registry.remove(path.shardingItem(item))),
       ...Object.entries(items).map(([item, instance]) =>
         cache.get(path.itemInstance(Number(item))) === instance
           ? Promise.resolve()
@@ -150,6 +146,23 @@ export class ShardingService {
     const cleared = await registry.removeIfVersion(path.shardingNecessary, flag.version);
     await registry.remove(path.shardingProcessing);
     return cleared ? 'done' : 'flag-raised-again';
+  }
+
+  /**
+   * `sharding/{i}` for items beyond a smaller count go once no fire can use them: the
+   * assignment with the larger count applies until the new one's `from`, and its running
+   * nodes would bring them back.
+   */
+  async removeItemsBeyondCount(): Promise<void> {
+    const { cache, path, registry } = this.context;
+    const plan = this.authoritativePlan();
+    const latest = plan ? latestEntry(plan) : undefined;
+    const count = latest?.count ?? this.config().shardingTotalCount;
+    if (latest && latest.from > Date.now()) return;
+    const stale = (cache.getChildren(path.sharding) ?? [])
+      .map(Number)
+      .filter((item) => Number.isInteger(item) && item >= count && !cache.has(path.itemRunning(item)));
+    await Promise.all(stale.map((item) => registry.remove(path.shardingItem(item))));
   }
 
   /** ElasticJob's follower wait during resharding, bounded (used without a plan). */

@@ -20,7 +20,12 @@ afterEach(async () => {
 });
 afterAll(() => server?.close());
 
-function start(instanceId: string, namespace: string, records: FireRecord[], env: Record<string, string> = {}): ChildInstance {
+function start(
+  instanceId: string,
+  namespace: string,
+  records: FireRecord[],
+  env: Record<string, string> = {},
+): ChildInstance {
   const child = new ChildInstance(instanceId, { ZK: server.connectString, NAMESPACE: namespace, ...env }, records);
   children.push(child);
   return child;
@@ -39,10 +44,22 @@ describe('instances in separate processes (nothing shared but ZooKeeper)', () =>
       expect(child.exited, child.output).toBe(false);
     }
     await waitFor('all three run items', () => ids.every((id) => records.some((r) => r.instance === id)), 10_000);
-    const allThree = Math.max(...ids.map((id) => Math.min(...records.filter((r) => r.instance === id).map((r) => r.fireTime))));
-    await waitFor('8 fires with all three', () => records.filter((r) => r.item === 0 && r.fireTime >= allThree).length >= 8, 20_000);
+    const allThree = Math.max(
+      ...ids.map((id) => Math.min(...records.filter((r) => r.instance === id).map((r) => r.fireTime))),
+    );
+    await waitFor(
+      '8 fires with all three',
+      () => records.filter((r) => r.item === 0 && r.fireTime >= allThree).length >= 8,
+      20_000,
+    );
     await children[1]!.stop();
-    await waitFor('4 fires after the leave', () => records.filter((r) => r.item === 0 && r.fireTime >= Date.now() - 1_000).length >= 1 && settledUntil() > allThree + 12_000, 20_000);
+    await waitFor(
+      '4 fires after the leave',
+      () =>
+        records.filter((r) => r.item === 0 && r.fireTime >= Date.now() - 1_000).length >= 1 &&
+        settledUntil() > allThree + 12_000,
+      20_000,
+    );
 
     const first = Math.min(...records.map((r) => r.fireTime));
     expect(exactlyOnceProblems(records, first, settledUntil(), () => 6)).toEqual([]);
@@ -59,7 +76,11 @@ describe('instances in separate processes (nothing shared but ZooKeeper)', () =>
     await waitFor('leader runs everything', () => records.some((r) => r.instance === '10.2.0.1@-@21'), 10_000);
 
     const follower = start('10.2.0.2@-@22', namespace, records);
-    await waitFor('the leader stopped before clearing the flag', () => leader.events.includes('about-to-clear-flag'), 30_000);
+    await waitFor(
+      'the leader stopped before clearing the flag',
+      () => leader.events.includes('about-to-clear-flag'),
+      30_000,
+    );
     leader.kill();
     const killedAt = Date.now();
     // The state a leader dying there leaves: new assignments written, the flag still raised.
@@ -67,8 +88,16 @@ describe('instances in separate processes (nothing shared but ZooKeeper)', () =>
     expect(follower.events).toContain('ready');
 
     // Its session expires (4 s), the follower is elected and reshards.
-    await waitFor('the follower leads', async () => (await zk.getDirectly('/cluster-job/leader/election/instance')) === '10.2.0.2@-@22', 15_000);
-    await waitFor('flag cleared by the new leader', async () => !(await zk.isExisted('/cluster-job/leader/sharding/necessary')), 10_000);
+    await waitFor(
+      'the follower leads',
+      async () => (await zk.getDirectly('/cluster-job/leader/election/instance')) === '10.2.0.2@-@22',
+      15_000,
+    );
+    await waitFor(
+      'flag cleared by the new leader',
+      async () => !(await zk.isExisted('/cluster-job/leader/sharding/necessary')),
+      10_000,
+    );
     const plan = parsePlan((await zk.getDirectly('/cluster-job/leader/sharding/plan')) ?? '')!;
     expect(plan.leader).toBe('10.2.0.2@-@22');
     const latest = plan.entries.at(-1)!;

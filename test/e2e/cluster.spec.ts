@@ -1,4 +1,7 @@
+import { Injectable } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ElasticJobOrchestrator } from '../../lib/elastic-job.orchestrator.js';
+import type { JobShardingStrategy } from '../../lib/interfaces/job-sharding-strategy.interface.js';
 import type { ElasticJobOptions } from '../../lib/interfaces/elastic-job-options.interface.js';
 import { parsePlan } from '../../lib/coordination/sharding-plan.js';
 import { exactlyOnceProblems, expectedOwners, type FireRecord } from '../support/fires.js';
@@ -226,5 +229,91 @@ describe('a cluster of instances: exactly once per item per fire', () => {
       shardingItemParameters: '0=x,5=y',
     });
     expect(new Set(cluster.records.map((r) => r.instance))).toEqual(new Set(['u1@-@1', 'u2@-@2']));
+  });
+});
+
+describe('sharding strategies and static sharding', () => {
+  it('a custom strategy provider decides the assignment', async () => {
+    const namespace = uniqueNamespace('custom-strategy');
+    @Injectable()
+    class FirstTakesAll implements JobShardingStrategy {
+      sharding(instances: readonly string[], _jobName: string, count: number) {
+        const result = new Map<string, number[]>(instances.map((id) => [id, []]));
+        result.set(
+          [...instances].sort()[0]!,
+          Array.from({ length: count }, (_, i) => i),
+        );
+        return result;
+      }
+    }
+    // Without the provider registered, app.init() says what to do.
+    const Orphan = jobClass(
+      { name: JOB, cron: '* * * * * ?', shardingTotalCount: 4, jobShardingStrategyType: FirstTakesAll },
+      () => undefined,
+    );
+    const orphan = await apps.create(namespace, [Orphan], {}, false);
+    await expect(orphan.app.init()).rejects.toThrow(
+      'Job "cluster-job": jobShardingStrategyType FirstTakesAll is not a provider that can be resolved. Add it to the providers of a module.',
+    );
+    const records: FireRecord[] = [];
+    for (const id of ['b@-@2', 'a@-@1']) {
+      const Job = jobClass(
+        { name: JOB, cron: '* * * * * ?', shardingTotalCount: 4, jobShardingStrategyType: FirstTakesAll },
+        (ctx) => {
+          records.push({ fireTime: ctx.fireTime.getTime(), item: ctx.shardingItem, instance: id });
+        },
+      );
+      await apps.create(namespace, [Job, FirstTakesAll], { instanceId: id });
+    }
+    const zk = await registries.open({ namespace });
+    await waitFor(
+      'a owns everything',
+      async () => {
+        for (let item = 0; item < 4; item += 1)
+          if ((await zk.getDirectly(`/${JOB}/sharding/${item}/instance`)) !== 'a@-@1') return false;
+        return true;
+      },
+      10_000,
+    );
+    // A custom strategy is not an ElasticJob type: nothing a Java instance could not load is written.
+    expect(await zk.getDirectly(`/${JOB}/config`)).not.toContain('jobShardingStrategyType');
+  });
+
+  it('staticSharding keeps the assignment when instances come and go; a count change still reshards', async () => {
+    const namespace = uniqueNamespace('static');
+    const cluster = new Cluster(namespace, { staticSharding: true });
+    const zk = await registries.open({ namespace });
+    const owners = async (count: number) => {
+      const result: Array<string | null> = [];
+      for (let item = 0; item < count; item += 1)
+        result.push(await zk.getDirectly(`/${JOB}/sharding/${item}/instance`));
+      return result;
+    };
+    const first = await cluster.start('s1@-@1');
+    await waitFor('assigned', async () => (await owners(6)).every((owner) => owner === 's1@-@1'), 5_000);
+    await cluster.start('s2@-@2');
+    await sleep(1_500);
+    expect(await owners(6)).toEqual(Array(6).fill('s1@-@1'));
+    await first.operator.updateJobConfiguration(JOB, { shardingTotalCount: 4 });
+    await waitFor(
+      'resharded for the new count',
+      async () => (await zk.getChildrenKeys(`/${JOB}/sharding`)).length === 4,
+      5_000,
+    );
+    expect(new Set(await owners(4))).toEqual(new Set(['s1@-@1', 's2@-@2']));
+  });
+
+  it('reconcile reshards when the assignment names an instance that is gone', async () => {
+    const namespace = uniqueNamespace('reconcile');
+    const cluster = new Cluster(namespace);
+    const app = await cluster.start('r1@-@1');
+    const zk = await registries.open({ namespace });
+    await waitFor('assigned', async () => (await zk.getDirectly(`/${JOB}/sharding/0/instance`)) === 'r1@-@1', 5_000);
+    const coordinator = app.app.get(ElasticJobOrchestrator).job(JOB).coordinator;
+    expect(await coordinator.reconcile()).toBe(false);
+    await zk.persist(`/${JOB}/sharding/0/instance`, 'ghost@-@9');
+    await coordinator.cache.sync();
+    expect(await coordinator.reconcile()).toBe(true);
+    await waitFor('repaired', async () => (await zk.getDirectly(`/${JOB}/sharding/0/instance`)) === 'r1@-@1', 5_000);
   });
 });

@@ -9,7 +9,8 @@ const script = resolve(import.meta.dirname, 'cluster-node.mjs');
 
 /** The child instances load the built package. */
 export function ensureBuilt(): void {
-  if (!existsSync(resolve(root, 'dist/index.js'))) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+  if (!existsSync(resolve(root, 'dist/index.js')))
+    execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
 }
 
 /** An instance in its own process; what it runs is recorded in `records`. */
@@ -43,9 +44,21 @@ export class ChildInstance {
 
   private onLine(line: string): void {
     if (!line.trim()) return;
-    const parsed = JSON.parse(line) as { event?: string; fire?: number; item?: number; instance?: string; source?: string };
+    const parsed = JSON.parse(line) as {
+      event?: string;
+      fire?: number;
+      item?: number;
+      instance?: string;
+      source?: string;
+    };
     if (parsed.event) this.events.push(parsed.event);
-    else this.records.push({ fireTime: parsed.fire!, item: parsed.item!, instance: parsed.instance!, source: parsed.source });
+    else
+      this.records.push({
+        fireTime: parsed.fire!,
+        item: parsed.item!,
+        instance: parsed.instance!,
+        source: parsed.source,
+      });
   }
 
   get output(): string {

@@ -6,7 +6,12 @@
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ELASTIC_JOB_REGISTRY_CENTER, ElasticJob, ElasticJobModule, ZookeeperRegistryCenter } from '../../dist/index.js';
+import {
+  ELASTIC_JOB_REGISTRY_CENTER,
+  ElasticJob,
+  ElasticJobModule,
+  ZookeeperRegistryCenter,
+} from '../../dist/index.js';
 
 const env = process.env;
 const instanceId = env.INSTANCE_ID;
@@ -15,7 +20,13 @@ const itemMs = Number(env.ITEM_MS ?? 0);
 
 class Job {
   async run(ctx) {
-    emit({ fire: ctx.fireTime.getTime(), item: ctx.shardingItem, instance: instanceId, source: ctx.executionSource, start: Date.now() });
+    emit({
+      fire: ctx.fireTime.getTime(),
+      item: ctx.shardingItem,
+      instance: instanceId,
+      source: ctx.executionSource,
+      start: Date.now(),
+    });
     if (itemMs > 0) await new Promise((resolve) => setTimeout(resolve, itemMs));
   }
 }
@@ -49,11 +60,23 @@ class HangingRegistry extends ZookeeperRegistryCenter {
 
 class AppModule {}
 Module({
-  imports: [ElasticJobModule.forRoot({ zookeeper, instanceId, serverIp: env.SERVER_IP ?? '127.0.0.1', logger: false, shutdownTimeoutMs: 3000 })],
+  imports: [
+    ElasticJobModule.forRoot({
+      zookeeper,
+      instanceId,
+      serverIp: env.SERVER_IP ?? '127.0.0.1',
+      logger: false,
+      shutdownTimeoutMs: 3000,
+    }),
+  ],
   providers: [Job],
 })(AppModule);
 
-const app = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false, preview: false });
+const app = await NestFactory.createApplicationContext(AppModule, {
+  logger: false,
+  abortOnError: false,
+  preview: false,
+});
 if (env.HANG_ON_SHARDING) {
   // Swap the registry center before init: same options, plus the hang.
   const registry = app.get(ELASTIC_JOB_REGISTRY_CENTER);

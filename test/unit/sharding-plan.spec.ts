@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import {
+  entryAt,
+  itemsOf,
+  matchesMirror,
+  parsePlan,
+  serializePlan,
+  withEntry,
+} from '../../lib/coordination/sharding-plan.js';
+
+const everySecond = (time: number) => Math.floor(time / 1_000) * 1_000 + 1_000;
+
+describe('sharding plan: one assignment per fire', () => {
+  it('the first assignment applies at once; later ones from the first fire past the margin', () => {
+    const first = withEntry(undefined, 'L', { count: 2, items: { 0: 'a', 1: 'a' } }, 10_300, 500, everySecond);
+    expect(first.entries.map((e) => e.from)).toEqual([0]);
+    const second = withEntry(first, 'L', { count: 2, items: { 0: 'a', 1: 'b' } }, 10_300, 500, everySecond);
+    expect(second.entries.map((e) => e.from)).toEqual([0, 11_000]);
+    // Too close to 11 s for everyone to see it: it applies from 12 s.
+    const late = withEntry(first, 'L', { count: 2, items: { 0: 'a', 1: 'b' } }, 10_700, 500, everySecond);
+    expect(late.entries.map((e) => e.from)).toEqual([0, 12_000]);
+  });
+
+  it('every instance picks, for a fire, the assignment in force at its scheduled time', () => {
+    const plan = withEntry(
+      withEntry(undefined, 'L', { count: 2, items: { 0: 'a', 1: 'a' } }, 0, 500, everySecond),
+      'L',
+      { count: 3, items: { 0: 'a', 1: 'b', 2: 'b' } },
+      10_300,
+      500,
+      everySecond,
+    );
+    expect(entryAt(plan, 10_000).count).toBe(2);
+    expect(entryAt(plan, 10_999).count).toBe(2);
+    expect(entryAt(plan, 11_000).count).toBe(3);
+    expect(itemsOf(entryAt(plan, 10_000), 'b')).toEqual([]);
+    expect(itemsOf(entryAt(plan, 11_000), 'b')).toEqual([1, 2]);
+  });
+
+  it('keeps the entries a late fire may still need, and drops the rest', () => {
+    let plan = withEntry(undefined, 'L', { count: 1, items: { 0: 'a' } }, 0, 500, everySecond);
+    for (let second = 1; second <= 6; second += 1) {
+      plan = withEntry(plan, 'L', { count: 1, items: { 0: `i${second}` } }, second * 10_000 + 100, 500, everySecond);
+    }
+    expect(plan.entries.length).toBeLessThanOrEqual(4);
+    expect(plan.entries.at(-1)!.items[0]).toBe('i6');
+    expect(entryAt(plan, 55_000).items[0]).toBe('i5');
+  });
+
+  it('round-trips through JSON and compares with the sharding/{i}/instance nodes', () => {
+    const plan = withEntry(undefined, 'L', { count: 2, items: { 0: 'a', 1: 'b' } }, 0, 500, everySecond);
+    expect(parsePlan(serializePlan(plan))).toEqual(plan);
+    expect(parsePlan('not json')).toBeUndefined();
+    expect(parsePlan('{"version":2}')).toBeUndefined();
+    const entry = plan.entries[0]!;
+    expect(matchesMirror(entry, (item) => ['a', 'b'][item], 2)).toBe(true);
+    expect(matchesMirror(entry, (item) => ['a', 'c'][item], 2)).toBe(false);
+    expect(matchesMirror(entry, (item) => ['a', 'b'][item], 3)).toBe(false);
+  });
+});
