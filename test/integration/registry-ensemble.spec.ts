@@ -49,7 +49,8 @@ function trafficLoop(center: Awaited<ReturnType<RegistryFixture['open']>>) {
 describe('registry center on a 3-node ensemble', () => {
   it('keeps reading and writing while one server, and then the quorum leader, is killed', async () => {
     const namespace = uniqueNamespace('ensemble');
-    const center = await fixture.open({ namespace, sessionTimeoutMs: 6_000 });
+    // Long enough for a re-election on a busy machine: the session must outlive it.
+    const center = await fixture.open({ namespace, sessionTimeoutMs: 15_000 });
     const states = recordStates(center);
     await center.persistEphemeral('/job/instances/me', 'alive');
     const sessionBefore = center.sessionId;
@@ -66,7 +67,7 @@ describe('registry center on a 3-node ensemble', () => {
     await ensemble.servers[follower]!.restart();
     await ensemble.servers[leader]!.kill();
     const afterLeaderKill = traffic.written;
-    await waitFor('traffic after the leader died', () => traffic.written > afterLeaderKill + 20, 30_000);
+    await waitFor('traffic after the leader died', () => traffic.written > afterLeaderKill + 20, 45_000);
 
     const { failures } = await traffic.stop();
     expect(failures).toEqual([]);
@@ -75,7 +76,7 @@ describe('registry center on a 3-node ensemble', () => {
     expect(center.sessionId).toBe(sessionBefore);
     const observer = await fixture.open({ namespace });
     expect((await observer.getStat('/job/instances/me'))!.ephemeralOwner).toBe(sessionBefore);
-  });
+  }, 120_000);
 
   it('a cache re-reads after a reconnect: a change made while it was cut off is not missed', async () => {
     const namespace = uniqueNamespace('reconnect');
