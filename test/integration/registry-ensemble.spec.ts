@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegistryFixture, recordStates } from '../support/registry.js';
 import { ZooKeeperTestEnsemble } from '../support/zookeeper-server.js';
 import { sleep, uniqueNamespace, waitFor } from '../support/wait.js';
@@ -6,14 +6,14 @@ import { sleep, uniqueNamespace, waitFor } from '../support/wait.js';
 let ensemble: ZooKeeperTestEnsemble;
 const fixture = new RegistryFixture(() => ensemble.connectString);
 
-beforeAll(async () => {
+// Each test gets a fresh ensemble: kills and restarts in one test must not shape the next.
+beforeEach(async () => {
   ensemble = await ZooKeeperTestEnsemble.start();
 });
 afterEach(async () => {
   await fixture.closeAll();
-  for (const server of ensemble.servers) if (!server.isRunning) await server.restart();
+  await ensemble?.close();
 });
-afterAll(() => ensemble?.close());
 
 /** Writes and reads in a loop until stopped; returns what it wrote, what it read, and failures. */
 function trafficLoop(center: Awaited<ReturnType<RegistryFixture['open']>>) {

@@ -99,6 +99,26 @@ export function fourLetterWord(port: number, command: string, timeoutMs = 2_000)
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Whether a client session can be made within `timeoutMs`. */
+async function acceptsSession(connectString: string, timeoutMs = 3_000): Promise<boolean> {
+  const probe = new ZkConnection({ connect: connectString, sessionTimeoutMs: 4_000 });
+  try {
+    return await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      probe.once('connected', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      probe.once('closed', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+  } finally {
+    probe.close();
+  }
+}
+
 /** The figures of `mntr` the tests and benchmarks count with. */
 export interface MntrFigures {
   serverState: string;
@@ -266,7 +286,13 @@ export class ZooKeeperTestServer {
         throw new Error(`ZooKeeper on port ${this.port} exited while starting:\n${this.output}`);
       }
       try {
-        if ((await fourLetterWord(this.port, 'srvr', 1_000)).includes('Mode:')) return;
+        // A mode means it serves; a session made proves it (a restarted follower can report
+        // its mode a moment before it answers clients).
+        if (
+          (await fourLetterWord(this.port, 'srvr', 1_000)).includes('Mode:') &&
+          (await acceptsSession(this.connectString))
+        )
+          return;
       } catch {
         // not listening yet
       }
