@@ -138,6 +138,7 @@ export class ElasticJobOrchestrator
               runtimeRef.current?.onConfigurationChanged(previous, current),
             onSessionLost: () => runtimeRef.current?.onSessionLost(),
             onSessionRestored: () => runtimeRef.current?.onSessionRestored(),
+            onFailoverItems: (items) => runtimeRef.current?.onFailoverItems(items),
           },
         );
         const effective = await coordinator.register(config, jobClassName, takeItems);

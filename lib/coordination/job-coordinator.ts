@@ -19,6 +19,7 @@ import type { JobConfigurationChanges } from '../interfaces/job-configuration-ch
 import { parseInstanceYaml } from '../config/elastic-job-yaml.js';
 import { ElectionService } from './election.service.js';
 import { ExecutionService } from './execution.service.js';
+import { FailoverService } from './failover.service.js';
 import type { InstanceIdentity } from './instance-identity.js';
 import { InstanceService } from './instance.service.js';
 import { waitForCache, type JobContext } from './job-context.js';
@@ -37,6 +38,8 @@ export interface CoordinatorEvents {
   onSessionLost(): void;
   /** Connected again: same session, or a new one after re-registration. */
   onSessionRestored(newSession: boolean): void;
+  /** This instance claimed a crashed instance's items: run them now (source FAILOVER). */
+  onFailoverItems(items: number[]): void;
 }
 
 /** ElasticJob's `ShardingInfo`. */
@@ -95,6 +98,7 @@ export class JobCoordinator {
   sharding!: ShardingService;
   execution!: ExecutionService;
   triggers!: TriggerService;
+  failover!: FailoverService;
   private detach: Array<() => void> = [];
   private takingItems = false;
   /** Left the cluster, still running its items for the fires before the new assignment. */
@@ -148,6 +152,7 @@ export class JobCoordinator {
     this.election = new ElectionService(this.context);
     this.execution = new ExecutionService(this.context);
     this.triggers = new TriggerService(this.context);
+    this.failover = new FailoverService(this.context);
     this.sharding = new ShardingService(
       this.context,
       this.instances,
@@ -194,6 +199,52 @@ export class JobCoordinator {
       await this.sharding.setReshardingFlag();
       this.scheduleSharding();
     }
+    await this.recoverOrphans();
+  }
+
+  /**
+   * `running` and `failovering` nodes left by instances that are gone (a crash nobody saw,
+   * such as the only instance restarting) would block their items for ever: fail them over,
+   * or without failover just clear them.
+   */
+  private async recoverOrphans(): Promise<void> {
+    const { cache, path } = this;
+    const online = new Set(this.instances.onlineInstances());
+    const gone = new Set<string>();
+    for (const item of (cache.getChildren(path.sharding) ?? []).map(Number).filter(Number.isInteger)) {
+      for (const node of [path.itemRunning(item), path.itemFailovering(item)]) {
+        const owner = cache.get(node);
+        if (owner && !online.has(owner) && !cache.has(path.leaving(owner))) gone.add(owner);
+      }
+    }
+    if (gone.size === 0) return;
+    if (!this.config.failover) {
+      for (const item of (cache.getChildren(path.sharding) ?? []).map(Number).filter(Number.isInteger)) {
+        const owner = cache.get(path.itemRunning(item));
+        if (owner && gone.has(owner)) await this.registry.remove(path.itemRunning(item));
+      }
+      return;
+    }
+    for (const owner of gone) await this.failover.flagCrashedItems(owner);
+    await this.claimFailover();
+  }
+
+  /** Claims every flagged crashed item and hands them to the runtime. */
+  private async claimFailover(): Promise<void> {
+    if (!this.takingItems || !this.config.failover) return;
+    await this.cache.sync();
+    if (!this.failover.hasFlaggedItems()) return;
+    const items = await this.failover.claim();
+    if (items.length > 0) this.events.onFailoverItems(items);
+  }
+
+  /** What an instance that is gone (crashed, or closed after a graceful leave) was running. */
+  private onInstanceGone(instanceId: string): void {
+    if (instanceId === this.identity.instanceId || !this.takingItems || !this.config.failover) return;
+    this.background('failover', async () => {
+      await this.failover.flagCrashedItems(instanceId);
+      await this.claimFailover();
+    });
   }
 
   /** The next scheduled fire time after `time`, by the configuration in force. */
@@ -265,6 +316,9 @@ export class JobCoordinator {
     if (!this.takingItems) return;
     this.takingItems = false;
     this.handingOver = true;
+    // Tells the others this is a graceful leave: what it still runs is not to be failed over
+    // unless it is still running when its session closes.
+    await this.registry.persistEphemeral(this.path.leaving(this.identity.instanceId), '');
     await this.instances.removeOnline();
     await this.election.abdicate();
   }
@@ -446,6 +500,16 @@ export class JobCoordinator {
     }
     if (key.startsWith(`${path.instances}/`) && (type === 'added' || type === 'removed')) {
       this.flagResharding();
+      const id = key.slice(path.instances.length + 1);
+      if (type === 'removed' && !this.cache.has(path.leaving(id))) this.onInstanceGone(id);
+      return;
+    }
+    if (key.startsWith(`${path.leavingInstances}/`) && type === 'removed') {
+      this.onInstanceGone(key.slice(path.leavingInstances.length + 1));
+      return;
+    }
+    if (key.startsWith(`${path.failoverItems}/`) && type === 'added') {
+      this.background('failover claim', () => this.claimFailover());
       return;
     }
     if (this.triggers && this.triggers.isOwnTrigger(key) && type === 'added') {

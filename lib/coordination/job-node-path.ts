@@ -73,6 +73,13 @@ export class JobNodePath {
   get failoverLatch(): string {
     return `${this.root}/leader/failover/latch`;
   }
+  /** Ours: an ephemeral marker of an instance that left gracefully and is still finishing. */
+  get leavingInstances(): string {
+    return `${this.root}/leaving`;
+  }
+  leaving(instanceId: string): string {
+    return `${this.leavingInstances}/${instanceId}`;
+  }
   get triggers(): string {
     return `${this.root}/trigger`;
   }

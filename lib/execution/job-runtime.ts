@@ -152,6 +152,18 @@ export class JobRuntime implements CoordinatorEvents {
     }
   }
 
+  onFailoverItems(items: number[]): void {
+    if (!this.active) return;
+    const config = this.coordinator.config;
+    const idle = items.filter((item) => !this.items.get(item)?.running);
+    for (const item of items.filter((i) => !idle.includes(i))) {
+      const state = this.items.get(item)!;
+      state.pending = 'FAILOVER';
+      state.pendingFireTime = new Date();
+    }
+    void this.execute(idle, 'FAILOVER', new Date(), config, config.shardingTotalCount);
+  }
+
   onSessionLost(): void {
     this.abortAll('session', 'this instance lost its ZooKeeper session, so the item is no longer its own');
   }
@@ -188,6 +200,8 @@ export class JobRuntime implements CoordinatorEvents {
           continue;
         }
         if (config.monitorExecution && this.coordinator.execution.isRunningElsewhere(item)) continue;
+        // Being run elsewhere as failover: its owner leaves it alone meanwhile.
+        if (this.coordinator.failover.isFailoverElsewhere(item)) continue;
         toRun.push(item);
       }
       return await this.execute(toRun, source, fireTime, config, assignment.count);
@@ -314,7 +328,7 @@ export class JobRuntime implements CoordinatorEvents {
     // The item stays ours (and `running`) until its handler has really returned.
     void result.then(async ({ handlerDone }) => {
       await handlerDone;
-      await this.completeItem(item, state, config);
+      await this.completeItem(item, state, config, source);
       markSettled();
     });
     return result.then(({ result: itemResult }) => itemResult);
@@ -352,7 +366,12 @@ export class JobRuntime implements CoordinatorEvents {
     });
   }
 
-  private async completeItem(item: number, state: ItemState, config: JobConfiguration): Promise<void> {
+  private async completeItem(
+    item: number,
+    state: ItemState,
+    config: JobConfiguration,
+    source: ExecutionSource,
+  ): Promise<void> {
     // After a lost session the node belonged to the old session; after a shutdown abort with
     // failover on, it is left for the survivors to take the item over.
     const keepRunningNode = state.abortReason === 'session' || (state.abortReason === 'shutdown' && config.failover);
@@ -360,6 +379,11 @@ export class JobRuntime implements CoordinatorEvents {
       await this.coordinator.execution
         .registerComplete(item)
         .catch((error: unknown) => this.warn(`clearing running on item ${item}`, error));
+    }
+    if (source === 'FAILOVER' && !keepRunningNode) {
+      await this.coordinator.failover
+        .complete(item)
+        .catch((error: unknown) => this.warn(`clearing failover on item ${item}`, error));
     }
     state.running = false;
     state.controller = undefined;
@@ -375,10 +399,11 @@ export class JobRuntime implements CoordinatorEvents {
         .catch((error: unknown) => this.warn(`clearing misfire on item ${item}`, error));
       if (!current.misfire) return;
     }
-    // Rerun only what the overlapped fire gave this instance.
+    // Rerun only what the overlapped fire gave this instance (a failover claim is ours anyway).
     const assignment = this.coordinator.assignmentFor(pendingFireTime);
-    if (!this.active || !assignment.items.includes(item)) return;
-    void this.execute([item], pending, new Date(), current, assignment.count).catch((error: unknown) =>
+    if (!this.active || (pending !== 'FAILOVER' && !assignment.items.includes(item))) return;
+    const count = pending === 'FAILOVER' ? current.shardingTotalCount : assignment.count;
+    void this.execute([item], pending, new Date(), current, count).catch((error: unknown) =>
       this.warn(`re-running item ${item}`, error),
     );
   }

@@ -50,6 +50,7 @@ export class ChildInstance {
       item?: number;
       instance?: string;
       source?: string;
+      start?: number;
     };
     if (parsed.event) this.events.push(parsed.event);
     else
@@ -58,6 +59,7 @@ export class ChildInstance {
         item: parsed.item!,
         instance: parsed.instance!,
         source: parsed.source,
+        startedAt: parsed.start,
       });
   }
 

@@ -7,6 +7,8 @@ export interface FireRecord {
   item: number;
   instance: string;
   source?: string;
+  /** When the handler started (epoch ms). */
+  startedAt?: number;
 }
 
 /** Per fire time, per item, who ran it. */
