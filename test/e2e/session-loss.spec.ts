@@ -1,0 +1,102 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ELASTIC_JOB_REGISTRY_CENTER } from '../../lib/elastic-job.constants.js';
+import type { ZookeeperRegistryCenter } from '../../lib/registry/zookeeper.registry-center.js';
+import { AppFixture, jobClass, type TestApp } from '../support/nest-apps.js';
+import { RegistryFixture } from '../support/registry.js';
+import { uniqueNamespace, waitFor } from '../support/wait.js';
+import { expireSession, ZooKeeperTestServer } from '../support/zookeeper-server.js';
+
+let server: ZooKeeperTestServer;
+const apps = new AppFixture(() => server.connectString);
+const registries = new RegistryFixture(() => server.connectString);
+
+beforeAll(async () => {
+  server = await ZooKeeperTestServer.start();
+});
+afterEach(async () => {
+  await apps.closeAll();
+  await registries.closeAll();
+});
+afterAll(() => server?.close());
+
+interface Interval {
+  instance: string;
+  item: number;
+  fireTime: number;
+  start: number;
+  end?: number;
+  aborted?: string;
+}
+
+describe('session loss', () => {
+  it('an expired session aborts the item through its signal, never runs it beside its new owner, and the instance rejoins', async () => {
+    const namespace = uniqueNamespace('expiry');
+    const intervals: Interval[] = [];
+    const start = async (id: string): Promise<TestApp> => {
+      const Job = jobClass({ name: 'slow', cron: '0/4 * * * * ?', shardingTotalCount: 2 }, async (ctx) => {
+        const interval: Interval = {
+          instance: id,
+          item: ctx.shardingItem,
+          fireTime: ctx.fireTime.getTime(),
+          start: Date.now(),
+        };
+        intervals.push(interval);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 2_500);
+          ctx.signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            interval.aborted = (ctx.signal.reason as Error).message;
+            resolve();
+          });
+        });
+        interval.end = Date.now();
+      });
+      return apps.create(namespace, [Job], { instanceId: id });
+    };
+    const a = await start('e1@-@1');
+    await start('e2@-@2');
+    const zk = await registries.open({ namespace });
+    const inItem = await waitFor(
+      'e1 in the middle of an item, with e2 running the other',
+      () => {
+        const mine = intervals.findLast((i) => i.instance === 'e1@-@1' && i.end === undefined);
+        return mine && intervals.some((i) => i.instance === 'e2@-@2' && i.fireTime === mine.fireTime)
+          ? mine
+          : undefined;
+      },
+      20_000,
+      20,
+    );
+    const registry = a.app.get<ZookeeperRegistryCenter>(ELASTIC_JOB_REGISTRY_CENTER);
+    const oldSession = registry.sessionCredentials!;
+    await expireSession(server.connectString, oldSession);
+
+    await waitFor('the item aborted', () => inItem.aborted !== undefined, 10_000);
+    expect(inItem.aborted).toMatch(/lost its ZooKeeper session/);
+    // It rejoins on a new session and gets items again.
+    await waitFor(
+      'rejoined',
+      async () => {
+        const stat = await zk.getStat('/slow/instances/e1@-@1');
+        return stat !== null && stat.ephemeralOwner !== oldSession.id;
+      },
+      15_000,
+    );
+    await waitFor(
+      'e1 runs items again',
+      () => intervals.some((i) => i.instance === 'e1@-@1' && i.start > inItem.start + 3_000),
+      20_000,
+    );
+
+    // Never the same item on two instances at the same time.
+    for (const x of intervals) {
+      for (const y of intervals) {
+        if (x === y || x.item !== y.item || x.instance === y.instance) continue;
+        const overlap = x.start < (y.end ?? Date.now()) && y.start < (x.end ?? Date.now());
+        expect(overlap, `item ${x.item}: ${x.instance} ${x.start}-${x.end} and ${y.instance} ${y.start}-${y.end}`).toBe(
+          false,
+        );
+      }
+    }
+  });
+});
