@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import type { JobConfiguration } from '../config/job-configuration.js';
+import { COMPARED_FIELDS, type JobConfiguration } from '../config/job-configuration.js';
 import { resolveTimeZone } from '../config/time-zone.js';
 import { QuartzCron } from '../scheduling/quartz-cron.js';
 import type { JobShardingStrategy } from '../interfaces/job-sharding-strategy.interface.js';
@@ -60,21 +60,9 @@ export interface JobInstanceInfo {
   items: number[];
 }
 
+/** What an update may change: the compared fields but `disabled` (a startup switch), and `props`. */
 const UPDATABLE_FIELDS: ReadonlyArray<keyof JobConfigurationChanges> = [
-  'cron',
-  'timeZone',
-  'shardingTotalCount',
-  'shardingItemParameters',
-  'jobParameter',
-  'monitorExecution',
-  'failover',
-  'misfire',
-  'maxTimeDiffSeconds',
-  'reconcileIntervalMinutes',
-  'jobShardingStrategyType',
-  'jobErrorHandlerType',
-  'description',
-  'staticSharding',
+  ...COMPARED_FIELDS.filter((field): field is Exclude<typeof field, 'disabled'> => field !== 'disabled'),
   'props',
 ];
 

@@ -1,21 +1,29 @@
+import type { ElasticJobOptions } from './elastic-job-options.interface.js';
 import type { JobErrorHandlerType } from './job-error-handler.interface.js';
 import type { JobShardingStrategyType } from './job-sharding-strategy.interface.js';
 
-/** What `JobOperator.updateJobConfiguration` can change; checked like `@ElasticJob()` options. */
-export interface JobConfigurationChanges {
-  cron?: string;
-  timeZone?: string;
-  shardingTotalCount?: number;
-  shardingItemParameters?: string | Record<number, string>;
-  jobParameter?: string;
-  monitorExecution?: boolean;
-  failover?: boolean;
-  misfire?: boolean;
-  maxTimeDiffSeconds?: number;
-  reconcileIntervalMinutes?: number;
+/**
+ * What `JobOperator.updateJobConfiguration` can change; checked like `@ElasticJob()` options.
+ * Strategy and error handler are ElasticJob type names here (they are written to ZooKeeper).
+ */
+export type JobConfigurationChanges = Partial<
+  Pick<
+    ElasticJobOptions,
+    | 'cron'
+    | 'timeZone'
+    | 'shardingTotalCount'
+    | 'shardingItemParameters'
+    | 'jobParameter'
+    | 'monitorExecution'
+    | 'failover'
+    | 'misfire'
+    | 'maxTimeDiffSeconds'
+    | 'reconcileIntervalMinutes'
+    | 'description'
+    | 'staticSharding'
+    | 'props'
+  >
+> & {
   jobShardingStrategyType?: JobShardingStrategyType;
   jobErrorHandlerType?: JobErrorHandlerType;
-  description?: string;
-  staticSharding?: boolean;
-  props?: Record<string, string>;
-}
+};

@@ -1,27 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useZooKeeperServer } from '../support/suite.js';
 import { ElasticJobOrchestrator } from '../../lib/elastic-job.orchestrator.js';
 import type { JobShardingStrategy } from '../../lib/interfaces/job-sharding-strategy.interface.js';
 import type { ElasticJobOptions } from '../../lib/interfaces/elastic-job-options.interface.js';
 import { parsePlan } from '../../lib/coordination/sharding-plan.js';
 import { exactlyOnceProblems, expectedOwners, type FireRecord } from '../support/fires.js';
-import { AppFixture, jobClass, type TestApp } from '../support/nest-apps.js';
-import { RegistryFixture } from '../support/registry.js';
+import { jobClass, type TestApp } from '../support/nest-apps.js';
 import { sleep, uniqueNamespace, waitFor } from '../support/wait.js';
-import { ZooKeeperTestServer } from '../support/zookeeper-server.js';
 
-let server: ZooKeeperTestServer;
-const apps = new AppFixture(() => server.connectString);
-const registries = new RegistryFixture(() => server.connectString);
-
-beforeAll(async () => {
-  server = await ZooKeeperTestServer.start();
-});
-afterEach(async () => {
-  await apps.closeAll();
-  await registries.closeAll();
-});
-afterAll(() => server?.close());
+const zookeeper = useZooKeeperServer();
+const { apps, registries } = zookeeper;
 
 const JOB = 'cluster-job';
 

@@ -1,34 +1,27 @@
 import { execFileSync } from 'node:child_process';
 import { Injectable } from '@nestjs/common';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useZooKeeperServer } from '../support/suite.js';
 import { JobExecutionError } from '../../lib/errors/index.js';
 import type { JobErrorHandler } from '../../lib/interfaces/job-error-handler.interface.js';
 import type { ShardingContext } from '../../lib/interfaces/sharding-context.interface.js';
-import { AppFixture, ExecutionLog, jobClass } from '../support/nest-apps.js';
-import { RegistryFixture } from '../support/registry.js';
+import { ExecutionLog, jobClass } from '../support/nest-apps.js';
 import { sleep, uniqueNamespace, waitFor } from '../support/wait.js';
-import { ZooKeeperTestServer } from '../support/zookeeper-server.js';
 
-let server: ZooKeeperTestServer;
-const apps = new AppFixture(() => server.connectString);
-const registries = new RegistryFixture(() => server.connectString);
-
-beforeAll(async () => {
-  server = await ZooKeeperTestServer.start();
-});
-afterEach(async () => {
-  await apps.closeAll();
-  await registries.closeAll();
-});
-afterAll(() => server?.close());
+const zookeeper = useZooKeeperServer();
+const { apps, registries } = zookeeper;
 
 /** ZooKeeper's own command-line client reading a node. */
 function zkCliGet(path: string): string {
-  const output = execFileSync('/usr/share/zookeeper/bin/zkCli.sh', ['-server', server.connectString, 'get', path], {
-    encoding: 'utf8',
-    env: { ...process.env, ZOO_LOG4J_PROP: 'ERROR,CONSOLE' },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  const output = execFileSync(
+    '/usr/share/zookeeper/bin/zkCli.sh',
+    ['-server', zookeeper.server().connectString, 'get', path],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, ZOO_LOG4J_PROP: 'ERROR,CONSOLE' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
   // Everything after the connection banner ("WATCHER::" ... "WatchedEvent ...") is the node.
   const lines = output.split('\n');
   const start = lines.findIndex((line) => line.startsWith('WatchedEvent')) + 1;

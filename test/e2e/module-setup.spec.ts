@@ -1,6 +1,7 @@
 import { Injectable, Module, Scope } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useZooKeeperServer } from '../support/suite.js';
 import { ElasticJob } from '../../lib/decorators/elastic-job.decorator.js';
 import { ElasticJobModule } from '../../lib/elastic-job.module.js';
 import type { ElasticJobOptionsFactory } from '../../lib/elastic-job.module-definition.js';
@@ -14,23 +15,13 @@ import {
 import type { ElasticJobModuleOptions } from '../../lib/interfaces/elastic-job-module-options.interface.js';
 import type { ElasticJobOptions } from '../../lib/interfaces/elastic-job-options.interface.js';
 import { JobOperator } from '../../lib/job.operator.js';
-import { AppFixture, jobClass } from '../support/nest-apps.js';
-import { RecordingLogger, RegistryFixture } from '../support/registry.js';
+import { jobClass } from '../support/nest-apps.js';
+import { RecordingLogger } from '../support/registry.js';
 import { uniqueNamespace } from '../support/wait.js';
-import { freePort, ZooKeeperTestServer } from '../support/zookeeper-server.js';
+import { freePort } from '../support/zookeeper-server.js';
 
-let server: ZooKeeperTestServer;
-const apps = new AppFixture(() => server.connectString);
-const registries = new RegistryFixture(() => server.connectString);
-
-beforeAll(async () => {
-  server = await ZooKeeperTestServer.start();
-});
-afterEach(async () => {
-  await apps.closeAll();
-  await registries.closeAll();
-});
-afterAll(() => server?.close());
+const zookeeper = useZooKeeperServer();
+const { apps, registries } = zookeeper;
 
 const noop = () => undefined;
 
@@ -224,7 +215,7 @@ describe('validation at app.init(): one clear error, nothing written to ZooKeepe
 
 describe('forRoot / forRootAsync', () => {
   const options = (namespace: string): ElasticJobModuleOptions => ({
-    zookeeper: { serverLists: server.connectString, namespace, sessionTimeoutMs: 4_000 },
+    zookeeper: { serverLists: zookeeper.server().connectString, namespace, sessionTimeoutMs: 4_000 },
     serverIp: '127.0.0.1',
     logger: new RecordingLogger(),
   });

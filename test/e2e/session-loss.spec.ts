@@ -1,23 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useZooKeeperServer } from '../support/suite.js';
 import { ELASTIC_JOB_REGISTRY_CENTER } from '../../lib/elastic-job.constants.js';
 import type { ZookeeperRegistryCenter } from '../../lib/registry/zookeeper.registry-center.js';
-import { AppFixture, jobClass, type TestApp } from '../support/nest-apps.js';
-import { RegistryFixture } from '../support/registry.js';
+import { jobClass, type TestApp } from '../support/nest-apps.js';
 import { uniqueNamespace, waitFor } from '../support/wait.js';
-import { expireSession, ZooKeeperTestServer } from '../support/zookeeper-server.js';
+import { expireSession } from '../support/zookeeper-server.js';
 
-let server: ZooKeeperTestServer;
-const apps = new AppFixture(() => server.connectString);
-const registries = new RegistryFixture(() => server.connectString);
-
-beforeAll(async () => {
-  server = await ZooKeeperTestServer.start();
-});
-afterEach(async () => {
-  await apps.closeAll();
-  await registries.closeAll();
-});
-afterAll(() => server?.close());
+const zookeeper = useZooKeeperServer();
+const { apps, registries } = zookeeper;
 
 interface Interval {
   instance: string;
@@ -69,7 +59,7 @@ describe('session loss', () => {
     );
     const registry = a.app.get<ZookeeperRegistryCenter>(ELASTIC_JOB_REGISTRY_CENTER);
     const oldSession = registry.sessionCredentials!;
-    await expireSession(server.connectString, oldSession);
+    await expireSession(zookeeper.server().connectString, oldSession);
 
     await waitFor('the item aborted', () => inItem.aborted !== undefined, 10_000);
     expect(inItem.aborted).toMatch(/lost its ZooKeeper session/);
