@@ -288,6 +288,22 @@ export class JobCoordinator {
     await this.cache.sync();
   }
 
+  /**
+   * ElasticJob's clock check: rewrites `systemTime/current` and compares its `mtime` (the
+   * ZooKeeper leader's clock) with ours. Returns the difference in ms.
+   */
+  async clockDifferenceMs(): Promise<number> {
+    const before = Date.now();
+    await this.registry.persist(this.path.systemTime, '');
+    const stat = await this.registry.getStat(this.path.systemTime);
+    const after = Date.now();
+    if (!stat) return 0;
+    // The write happened between `before` and `after` by our clock.
+    if (stat.mtime < before) return stat.mtime - before;
+    if (stat.mtime > after) return stat.mtime - after;
+    return 0;
+  }
+
   /** Cluster-wide trigger: one `trigger/{id}` node per live instance. */
   triggerAll(): Promise<void> {
     return this.triggers.triggerAll(this.instances.onlineInstances());

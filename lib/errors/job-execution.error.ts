@@ -36,3 +36,17 @@ export class JobExecutionError extends ElasticJobError {
     );
   }
 }
+
+/** The clock of this host and ZooKeeper's differ by more than `maxTimeDiffSeconds`. */
+export class TimeDiffExceededError extends ElasticJobError {
+  constructor(
+    readonly jobName: string,
+    readonly diffMs: number,
+    readonly maxTimeDiffSeconds: number,
+  ) {
+    super(
+      `Job "${jobName}": the clocks of this host and ZooKeeper differ by ${diffMs} ms, more than maxTimeDiffSeconds ` +
+        `(${maxTimeDiffSeconds} s). Synchronise this host's clock (NTP), or raise maxTimeDiffSeconds (-1 disables the check).`,
+    );
+  }
+}

@@ -3,7 +3,12 @@ import type { JobConfiguration } from '../config/job-configuration.js';
 import { resolveTimeZone } from '../config/time-zone.js';
 import type { LocalJobSettings } from '../config/job-options.validator.js';
 import type { CoordinatorEvents, JobCoordinator } from '../coordination/job-coordinator.js';
-import { ExecutionAbortedError, ExecutionTimeoutError, JobExecutionError } from '../errors/job-execution.error.js';
+import {
+  ExecutionAbortedError,
+  ExecutionTimeoutError,
+  JobExecutionError,
+  TimeDiffExceededError,
+} from '../errors/job-execution.error.js';
 import type { JobExecutionDecorator } from '../job-execution.decorator.js';
 import type { ExecutionSource, ShardingContext } from '../interfaces/sharding-context.interface.js';
 import { JobTimer } from '../scheduling/job-timer.js';
@@ -191,6 +196,7 @@ export class JobRuntime implements CoordinatorEvents {
         this.deps.logger.warn(`Job "${this.jobName}": preparing the fire failed: ${String(error)}`, 'ElasticJob');
       }
       const config = this.coordinator.config;
+      if (config.maxTimeDiffSeconds >= 0 && !(await this.clockTolerable(config))) return undefined;
       const assignment = this.coordinator.assignmentFor(fireTime);
       const toRun: number[] = [];
       for (const item of assignment.items) {
@@ -208,6 +214,22 @@ export class JobRuntime implements CoordinatorEvents {
     } catch (error) {
       this.deps.logger.error(`Job "${this.jobName}": a fire failed: ${String(error)}`, undefined, 'ElasticJob');
       return undefined;
+    }
+  }
+
+  /** The clock check; a skew goes to the error handler, and stops the fire only with THROW. */
+  private async clockTolerable(config: JobConfiguration): Promise<boolean> {
+    try {
+      const diff = await this.coordinator.clockDifferenceMs();
+      if (Math.abs(diff) <= config.maxTimeDiffSeconds * 1_000) return true;
+      await this.deps.errorHandler.handle(
+        this.jobName,
+        new TimeDiffExceededError(this.jobName, diff, config.maxTimeDiffSeconds),
+      );
+      return !this.deps.errorHandler.rethrow;
+    } catch (error) {
+      this.warn('checking the clock against ZooKeeper', error);
+      return true;
     }
   }
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { Injectable } from '@nestjs/common';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { useZooKeeperServer } from '../support/suite.js';
 import { JobExecutionError } from '../../lib/errors/index.js';
 import type { JobErrorHandler } from '../../lib/interfaces/job-error-handler.interface.js';
@@ -293,6 +293,43 @@ describe('ElasticJobModule on one instance, against a real ZooKeeper', () => {
       async () =>
         !(await zk.isExisted('/plain/sharding/0/running')) && !(await zk.isExisted('/guarded/sharding/0/running')),
     );
+  });
+
+  it('maxTimeDiffSeconds: a clock skewed against ZooKeeper goes to the error handler with a clear message', async () => {
+    const namespace = uniqueNamespace('clock');
+    const ran: string[] = [];
+    const Checked = jobClass(
+      { name: 'checked', cron: '0 0 3 * * ?', shardingTotalCount: 1, maxTimeDiffSeconds: 5 },
+      () => void ran.push('checked'),
+      'Checked',
+    );
+    const Unchecked = jobClass(
+      { name: 'unchecked', cron: '0 0 3 * * ?', shardingTotalCount: 1 },
+      () => void ran.push('unchecked'),
+      'Unchecked',
+    );
+    const { operator, logger } = await apps.create(namespace, [Checked, Unchecked]);
+    await operator.triggerAndWait('checked');
+    expect(logger.lines.filter((l) => l.level === 'error')).toEqual([]);
+    // This host's clock one minute ahead of ZooKeeper's (only Date is faked; timers are real).
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date(Date.now() + 60_000));
+    try {
+      await operator.triggerAndWait('checked');
+      await operator.triggerAndWait('unchecked');
+    } finally {
+      vi.useRealTimers();
+    }
+    const errors = logger.lines.filter((l) => l.level === 'error').map((l) => l.message);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      /Job "checked": the clocks of this host and ZooKeeper differ by -6\d{4} ms, more than maxTimeDiffSeconds \(5 s\)\. Synchronise this host's clock/,
+    );
+    // LOG lets the run go on, as ElasticJob does.
+    expect(ran).toEqual(['checked', 'checked', 'unchecked']);
+    const zk = await registries.open({ namespace });
+    expect(await zk.isExisted('/checked/systemTime/current')).toBe(true);
+    expect(await zk.isExisted('/unchecked/systemTime/current')).toBe(false);
   });
 
   it('runs items in parallel, bounded by maxConcurrentItems', async () => {
