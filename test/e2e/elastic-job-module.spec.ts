@@ -332,6 +332,38 @@ describe('ElasticJobModule on one instance, against a real ZooKeeper', () => {
     expect(await zk.isExisted('/unchecked/systemTime/current')).toBe(false);
   });
 
+  it('a config node edited by hand into invalid YAML is reported, the last good configuration keeps running, a fix applies', async () => {
+    const namespace = uniqueNamespace('bad-yaml');
+    const log = new ExecutionLog();
+    const Job = jobClass({ name: 'edited', cron: '* * * * * ?', shardingTotalCount: 2 }, (ctx) => log.record('a', ctx));
+    const { operator, logger } = await apps.create(namespace, [Job]);
+    const zk = await registries.open({ namespace });
+    const good = (await zk.getDirectly('/edited/config'))!;
+    await zk.update('/edited/config', 'cron: [0/5 * * *\nshardingTotalCount: zero\n');
+    await waitFor(
+      'the error reported',
+      () => logger.lines.some((l) => l.level === 'error' && l.message.includes('/edited/config')),
+      5_000,
+    );
+    const error = logger.lines.find((l) => l.level === 'error' && l.message.includes('/edited/config'))!.message;
+    expect(error).toMatch(
+      new RegExp(`The configuration of job "edited" in ZooKeeper \\(${namespace}/edited/config\\) is invalid`),
+    );
+    expect(error).toContain('The last valid configuration keeps running.');
+    expect(operator.getJobConfiguration('edited')).toMatchObject({ cron: '* * * * * ?', shardingTotalCount: 2 });
+    const firesBefore = log.executions.length;
+    await waitFor('still firing', () => log.executions.length >= firesBefore + 4, 5_000);
+
+    await zk.update(
+      '/edited/config',
+      good.replace("cron: '* * * * * ?'", 'cron: 0 0 3 * * ?').replace('cron: * * * * * ?', 'cron: 0 0 3 * * ?'),
+    );
+    await waitFor('the fix applied', () => operator.getJobConfiguration('edited').cron === '0 0 3 * * ?', 5_000);
+    const after = log.executions.length;
+    await sleep(2_200);
+    expect(log.executions.length).toBe(after);
+  });
+
   it('runs items in parallel, bounded by maxConcurrentItems', async () => {
     const namespace = uniqueNamespace('parallel');
     let active = 0;
