@@ -44,6 +44,7 @@ interface ManagedJob {
 }
 
 const REGISTRATION_CONCURRENCY = 16;
+const LOOP_TICK_MS = 100;
 
 /**
  * Owns the jobs of this application: registers them in ZooKeeper on module init (so
@@ -60,6 +61,7 @@ export class ElasticJobOrchestrator
   private readonly readiness: Promise<void>;
   private settleReadiness!: { resolve: () => void; reject: (error: unknown) => void };
   private joined = false;
+  private loopMonitor: NodeJS.Timeout | undefined;
   private started = false;
   private shutDown = false;
 
@@ -238,6 +240,36 @@ export class ElasticJobOrchestrator
     if (this.started || this.shutDown) return;
     this.started = true;
     for (const job of this.jobs.values()) job.runtime.start();
+    this.watchEventLoop();
+  }
+
+  /**
+   * The ZooKeeper client's heartbeats run on the event loop: a handler that blocks it for a
+   * third of the session timeout risks the connection, for the whole timeout the session.
+   * Stalls are detected and logged with the jobs that were running.
+   */
+  private watchEventLoop(): void {
+    const sessionTimeoutMs = this.options.zookeeper.sessionTimeoutMs ?? 30_000;
+    const threshold = Math.max(Math.floor(sessionTimeoutMs / 3), 200);
+    let last = Date.now();
+    this.loopMonitor = setInterval(() => {
+      const now = Date.now();
+      const stall = now - last - LOOP_TICK_MS;
+      last = now;
+      if (stall < threshold) return;
+      const running = [...this.jobs.values()]
+        .map((job) => ({ name: job.coordinator.jobName, items: job.runtime.runningItems() }))
+        .filter((job) => job.items.length > 0)
+        .map((job) => `"${job.name}" (items ${job.items.join(', ')})`);
+      this.logger.warn(
+        `The event loop was blocked for ${stall} ms (ZooKeeper session timeout ${sessionTimeoutMs} ms)` +
+          (running.length ? `, while running job ${running.join(', ')}` : '') +
+          (stall >= sessionTimeoutMs ? '; the session was probably lost' : '') +
+          '. Job handlers must not block: move CPU-bound work to a worker thread.',
+        'ElasticJob',
+      );
+    }, LOOP_TICK_MS);
+    this.loopMonitor.unref();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -272,6 +304,7 @@ export class ElasticJobOrchestrator
 
   private async teardown(): Promise<void> {
     this.shutDown = true;
+    if (this.loopMonitor) clearInterval(this.loopMonitor);
     for (const job of this.jobs.values()) {
       job.runtime.stop();
       job.coordinator.close();

@@ -89,4 +89,37 @@ describe('session loss', () => {
       }
     }
   });
+
+  it('a handler that blocks the event loop is detected and logged with its job; past the session timeout the session is lost and recovered', async () => {
+    const namespace = uniqueNamespace('blocked');
+    const Job = jobClass({ name: 'cpu-hog', cron: '0 0 3 * * ?', shardingTotalCount: 1 }, () => {
+      const until = Date.now() + 5_000;
+      while (Date.now() < until) {
+        // a synchronous, CPU-bound handler
+      }
+    });
+    const app = await apps.create(namespace, [Job], { instanceId: 'hog@-@1' });
+    const zk = await registries.open({ namespace });
+    const sessionBefore = (await zk.getStat('/cpu-hog/instances/hog@-@1'))!.ephemeralOwner;
+    await app.operator.triggerAndWait('cpu-hog', { timeoutMs: 20_000 });
+    await waitFor(
+      'the stall logged',
+      () => app.logger.lines.some((l) => l.message.includes('The event loop was blocked')),
+      5_000,
+    );
+    const warning = app.logger.lines.find((l) => l.message.includes('The event loop was blocked'))!;
+    expect(warning.level).toBe('warn');
+    expect(warning.message).toMatch(
+      /blocked for \d{4} ms \(ZooKeeper session timeout 4000 ms\), while running job "cpu-hog" \(items 0\); the session was probably lost/,
+    );
+    // The session did expire (4 s); the instance is registered again on a new one.
+    await waitFor(
+      're-registered on a new session',
+      async () => {
+        const stat = await zk.getStat('/cpu-hog/instances/hog@-@1');
+        return stat !== null && stat.ephemeralOwner !== sessionBefore;
+      },
+      20_000,
+    );
+  });
 });
