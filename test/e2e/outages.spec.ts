@@ -1,0 +1,133 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ELASTIC_JOB_REGISTRY_CENTER } from '../../lib/elastic-job.constants.js';
+import type { RegistryCenter } from '../../lib/registry/registry-center.interface.js';
+import { byFire, exactlyOnceProblems, type FireRecord } from '../support/fires.js';
+import { AppFixture, jobClass } from '../support/nest-apps.js';
+import { RegistryFixture } from '../support/registry.js';
+import { sleep, uniqueNamespace, waitFor } from '../support/wait.js';
+import { ZooKeeperTestServer } from '../support/zookeeper-server.js';
+
+let server: ZooKeeperTestServer;
+const apps = new AppFixture(() => server.connectString);
+const registries = new RegistryFixture(() => server.connectString);
+
+beforeAll(async () => {
+  server = await ZooKeeperTestServer.start();
+});
+afterEach(async () => {
+  if (!server.isRunning) await server.restart();
+  await apps.closeAll();
+  await registries.closeAll();
+});
+afterAll(() => server?.close());
+
+const JOB = 'steady';
+const ids = ['o1@-@1', 'o2@-@2'];
+
+async function startPair(
+  namespace: string,
+  records: FireRecord[],
+  sessionTimeoutMs: number,
+): Promise<RegistryCenter[]> {
+  const centers: RegistryCenter[] = [];
+  for (const id of ids) {
+    const Job = jobClass({ name: JOB, cron: '* * * * * ?', shardingTotalCount: 4 }, (ctx) => {
+      records.push({
+        fireTime: ctx.fireTime.getTime(),
+        item: ctx.shardingItem,
+        instance: id,
+        source: ctx.executionSource,
+      });
+    });
+    const { app } = await apps.create(namespace, [Job], {
+      instanceId: id,
+      zookeeper: { serverLists: server.connectString, namespace, sessionTimeoutMs, connectionTimeoutMs: 5_000 },
+    });
+    centers.push(app.get<RegistryCenter>(ELASTIC_JOB_REGISTRY_CENTER));
+  }
+  await waitFor('both run items', () => ids.every((id) => records.some((r) => r.instance === id)), 10_000);
+  return centers;
+}
+
+/** The first whole second after every instance is connected again. */
+async function reconnected(centers: RegistryCenter[]): Promise<number> {
+  await waitFor('every instance connected again', () => centers.every((center) => center.isConnected), 30_000);
+  return Math.ceil((Date.now() + 1_000) / 1_000) * 1_000;
+}
+
+/** No (fire, item) ran twice, whatever else happened. */
+function doubles(records: readonly FireRecord[]): string[] {
+  const problems: string[] = [];
+  for (const [fire, items] of byFire(records)) {
+    for (const [item, runners] of items)
+      if (runners.length > 1) problems.push(`${new Date(fire).toISOString()} item ${item}: ${runners.join(', ')}`);
+  }
+  return problems;
+}
+
+describe('ZooKeeper outages, checked on the execution record', () => {
+  it('a server stopped for less than the session timeout: the sessions survive, jobs resume, nothing doubled', async () => {
+    const namespace = uniqueNamespace('short-outage');
+    const records: FireRecord[] = [];
+    const centers = await startPair(namespace, records, 10_000);
+    const zk = await registries.open({ namespace, sessionTimeoutMs: 20_000 });
+    const sessions = await Promise.all(
+      ids.map(async (id) => (await zk.getStat(`/${JOB}/instances/${id}`))!.ephemeralOwner),
+    );
+
+    await server.stop();
+    const stoppedAt = Date.now();
+    await sleep(3_000);
+    await server.restart();
+    const restartedAt = Date.now();
+    const resumed = await reconnected(centers);
+    await sleep(4_000);
+
+    expect(
+      await Promise.all(ids.map(async (id) => (await zk.getStat(`/${JOB}/instances/${id}`))?.ephemeralOwner)),
+    ).toEqual(sessions);
+    expect(doubles(records)).toEqual([]);
+    // Fires during the outage did not start; each item ran once more (MISFIRE) when it was back.
+    const duringOutage = records.filter(
+      (r) => r.source === 'NORMAL_TRIGGER' && r.fireTime > stoppedAt + 1_000 && r.fireTime < restartedAt - 1_000,
+    );
+    expect(duringOutage).toEqual([]);
+    const misfires = records.filter((r) => r.source === 'MISFIRE');
+    expect(misfires.map((r) => r.item).sort()).toEqual([0, 1, 2, 3]);
+    expect(exactlyOnceProblems(records, resumed, Math.floor((Date.now() - 2_000) / 1_000) * 1_000, () => 4)).toEqual(
+      [],
+    );
+  });
+
+  it('a server stopped for longer than the session timeout: the sessions expire, everything recovers by itself', async () => {
+    const namespace = uniqueNamespace('long-outage');
+    const records: FireRecord[] = [];
+    const centers = await startPair(namespace, records, 3_000);
+    await server.stop();
+    await sleep(6_000);
+    await server.restart();
+    const restartedAt = await reconnected(centers);
+    const zk = await registries.open({ namespace });
+    await waitFor(
+      'both registered again',
+      async () => (await zk.getChildrenKeys(`/${JOB}/instances`)).length === 2,
+      20_000,
+    );
+    await waitFor(
+      'both run items again',
+      () => ids.every((id) => records.some((r) => r.instance === id && r.fireTime > restartedAt)),
+      20_000,
+    );
+    const recovered = Math.max(
+      ...ids.map(
+        (id) =>
+          records.find((r) => r.instance === id && r.source === 'NORMAL_TRIGGER' && r.fireTime > restartedAt)!.fireTime,
+      ),
+    );
+    await sleep(4_000);
+    expect(doubles(records)).toEqual([]);
+    expect(exactlyOnceProblems(records, recovered, Math.floor((Date.now() - 2_000) / 1_000) * 1_000, () => 4)).toEqual(
+      [],
+    );
+  });
+});
