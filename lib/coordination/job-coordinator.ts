@@ -187,7 +187,6 @@ export class JobCoordinator {
       await this.sharding.setReshardingFlag();
       this.scheduleSharding();
     }
-    await this.recoverOrphans();
   }
 
   /**
@@ -195,6 +194,11 @@ export class JobCoordinator {
    * such as the only instance restarting) would block their items for ever: fail them over,
    * or without failover just clear them.
    */
+  /** Once the job fires: recover what instances that are gone left running. */
+  started(): void {
+    if (this.takingItems) this.background('recovering orphaned items', () => this.recoverOrphans());
+  }
+
   private async recoverOrphans(): Promise<void> {
     const { cache, path } = this;
     const online = new Set(this.instances.onlineInstances());
@@ -202,7 +206,9 @@ export class JobCoordinator {
     for (const item of (cache.getChildren(path.sharding) ?? []).map(Number).filter(Number.isInteger)) {
       for (const node of [path.itemRunning(item), path.itemFailovering(item)]) {
         const owner = cache.get(node);
-        if (owner && !online.has(owner) && !cache.has(path.leaving(owner))) gone.add(owner);
+        // Our own id too: we just joined, so nothing of ours runs yet (a restart after a crash).
+        const mine = owner === this.identity.instanceId;
+        if (owner && (mine || (!online.has(owner) && !cache.has(path.leaving(owner))))) gone.add(owner);
       }
     }
     if (gone.size === 0) return;

@@ -95,6 +95,7 @@ export class JobRuntime implements CoordinatorEvents {
     });
     this.active = true;
     this.timer.start();
+    this.coordinator.started();
   }
 
   /** Stops firing; running items go on (see `drain`). */
