@@ -1,24 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parsePlan } from '../../lib/coordination/sharding-plan.js';
-import { ChildInstance, ensureBuilt } from '../support/child-instances.js';
+import type { ChildInstance } from '../support/child-instances.js';
 import { exactlyOnceProblems, type FireRecord } from '../support/fires.js';
-import { RegistryFixture } from '../support/registry.js';
+import { useChildCluster } from '../support/suite.js';
 import { uniqueNamespace, waitFor } from '../support/wait.js';
-import { ZooKeeperTestServer } from '../support/zookeeper-server.js';
 
-let server: ZooKeeperTestServer;
-const registries = new RegistryFixture(() => server.connectString);
-const children: ChildInstance[] = [];
-
-beforeAll(async () => {
-  ensureBuilt();
-  server = await ZooKeeperTestServer.start();
-});
-afterEach(async () => {
-  await Promise.all(children.splice(0).map((child) => child.stop()));
-  await registries.closeAll();
-});
-afterAll(() => server?.close());
+const cluster = useChildCluster();
+const registries = cluster.registries;
 
 function start(
   instanceId: string,
@@ -26,9 +14,7 @@ function start(
   records: FireRecord[],
   env: Record<string, string> = {},
 ): ChildInstance {
-  const child = new ChildInstance(instanceId, { ZK: server.connectString, NAMESPACE: namespace, ...env }, records);
-  children.push(child);
-  return child;
+  return cluster.spawn(instanceId, { NAMESPACE: namespace, ...env }, records);
 }
 
 const settledUntil = () => Math.floor((Date.now() - 2_000) / 1_000) * 1_000;
@@ -38,8 +24,10 @@ describe('instances in separate processes (nothing shared but ZooKeeper)', () =>
     const namespace = uniqueNamespace('processes');
     const records: FireRecord[] = [];
     const ids = ['10.1.0.1@-@11', '10.1.0.2@-@12', '10.1.0.3@-@13'];
+    const started: ChildInstance[] = [];
     for (const id of ids) {
       const child = start(id, namespace, records);
+      started.push(child);
       await waitFor(`${id} ready`, () => child.events.includes('ready') || child.exited, 30_000);
       expect(child.exited, child.output).toBe(false);
     }
@@ -52,7 +40,7 @@ describe('instances in separate processes (nothing shared but ZooKeeper)', () =>
       () => records.filter((r) => r.item === 0 && r.fireTime >= allThree).length >= 8,
       20_000,
     );
-    await children[1]!.stop();
+    await started[1]!.stop();
     await waitFor(
       '4 fires after the leave',
       () =>

@@ -1,29 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ChildInstance, ensureBuilt } from '../support/child-instances.js';
+import { describe, expect, it } from 'vitest';
 import type { FireRecord } from '../support/fires.js';
-import { RegistryFixture } from '../support/registry.js';
+import { useChildCluster } from '../support/suite.js';
 import { uniqueNamespace, waitFor } from '../support/wait.js';
-import { ZooKeeperTestServer } from '../support/zookeeper-server.js';
 
-let server: ZooKeeperTestServer;
-const registries = new RegistryFixture(() => server.connectString);
-const children: ChildInstance[] = [];
-
-beforeAll(async () => {
-  ensureBuilt();
-  server = await ZooKeeperTestServer.start();
-});
-afterEach(async () => {
-  await Promise.all(children.splice(0).map((child) => child.stop()));
-  await registries.closeAll();
-});
-afterAll(() => server?.close());
+const cluster = useChildCluster();
+const registries = cluster.registries;
 
 const JOB = 'long-job';
 
 function env(namespace: string, extra: Record<string, string> = {}) {
   return {
-    ZK: server.connectString,
     NAMESPACE: namespace,
     JOB,
     COUNT: '1',
@@ -36,8 +22,7 @@ function env(namespace: string, extra: Record<string, string> = {}) {
 }
 
 async function start(id: string, namespace: string, records: FireRecord[], extra: Record<string, string> = {}) {
-  const child = new ChildInstance(id, env(namespace, extra), records);
-  children.push(child);
+  const child = cluster.spawn(id, env(namespace, extra), records);
   await waitFor(`${id} ready`, () => child.events.includes('ready') || child.exited, 30_000);
   expect(child.exited, child.output).toBe(false);
   return child;

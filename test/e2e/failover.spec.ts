@@ -1,30 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ChildInstance, ensureBuilt } from '../support/child-instances.js';
+import { describe, expect, it } from 'vitest';
 import type { FireRecord } from '../support/fires.js';
-import { RegistryFixture } from '../support/registry.js';
+import { useChildCluster } from '../support/suite.js';
 import { uniqueNamespace, waitFor } from '../support/wait.js';
-import { ZooKeeperTestServer } from '../support/zookeeper-server.js';
 
-let server: ZooKeeperTestServer;
-const registries = new RegistryFixture(() => server.connectString);
-const children: ChildInstance[] = [];
-
-beforeAll(async () => {
-  ensureBuilt();
-  server = await ZooKeeperTestServer.start();
-});
-afterEach(async () => {
-  await Promise.all(children.splice(0).map((child) => child.stop()));
-  await registries.closeAll();
-});
-afterAll(() => server?.close());
+const cluster = useChildCluster();
+const registries = cluster.registries;
 
 const SESSION_TIMEOUT_MS = 4_000;
 const JOB = 'long-job';
 
 async function startPair(namespace: string, records: FireRecord[], failover: boolean) {
   const env = {
-    ZK: server.connectString,
     NAMESPACE: namespace,
     JOB,
     COUNT: '2',
@@ -33,14 +19,30 @@ async function startPair(namespace: string, records: FireRecord[], failover: boo
     FAILOVER: String(failover),
     SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
   };
-  const victim = new ChildInstance('10.3.0.1@-@31', env, records);
-  children.push(victim);
+  const victim = cluster.spawn('10.3.0.1@-@31', env, records);
   await waitFor('first ready', () => victim.events.includes('ready') || victim.exited, 30_000);
-  const survivor = new ChildInstance('10.3.0.2@-@32', env, records);
-  children.push(survivor);
+  const survivor = cluster.spawn('10.3.0.2@-@32', env, records);
   await waitFor('second ready', () => survivor.events.includes('ready') || survivor.exited, 30_000);
   expect(victim.exited || survivor.exited, victim.output + survivor.output).toBe(false);
   return { victim, survivor };
+}
+
+/** A fire where both instances run an item, caught in its first second on the victim. */
+function victimInItem(records: readonly FireRecord[], victim: string): Promise<FireRecord> {
+  return waitFor(
+    'the victim in the middle of an item',
+    () => {
+      const fire = records.findLast(
+        (r) =>
+          r.instance === victim &&
+          r.source === 'NORMAL_TRIGGER' &&
+          records.some((o) => o.fireTime === r.fireTime && o.instance !== r.instance),
+      );
+      return fire && Date.now() - fire.startedAt! < 1_000 ? fire : undefined;
+    },
+    40_000,
+    20,
+  );
 }
 
 describe('failover after a SIGKILL', () => {
@@ -49,20 +51,7 @@ describe('failover after a SIGKILL', () => {
     const records: FireRecord[] = [];
     const { victim } = await startPair(namespace, records, true);
     // Wait for a fire where both instances have an item, then kill the first in the middle of its item.
-    const running = await waitFor(
-      'the victim in the middle of an item',
-      () => {
-        const fire = records.find(
-          (r) =>
-            r.instance === victim.instanceId &&
-            r.source === 'NORMAL_TRIGGER' &&
-            records.some((o) => o.fireTime === r.fireTime && o.instance !== r.instance),
-        );
-        return fire && Date.now() - fire.startedAt! < 1_000 ? fire : undefined;
-      },
-      40_000,
-      20,
-    );
+    const running = await victimInItem(records, victim.instanceId);
     victim.kill();
     const killedAt = Date.now();
 
@@ -91,19 +80,7 @@ describe('failover after a SIGKILL', () => {
     const namespace = uniqueNamespace('no-failover');
     const records: FireRecord[] = [];
     const { victim } = await startPair(namespace, records, false);
-    const running = await waitFor(
-      'the victim in the middle of an item',
-      () => {
-        const fire = records.find(
-          (r) =>
-            r.instance === victim.instanceId &&
-            records.some((o) => o.fireTime === r.fireTime && o.instance !== r.instance),
-        );
-        return fire && Date.now() - fire.startedAt! < 1_000 ? fire : undefined;
-      },
-      40_000,
-      20,
-    );
+    const running = await victimInItem(records, victim.instanceId);
     victim.kill();
     const next = await waitFor(
       'a later fire runs the item on the survivor',
