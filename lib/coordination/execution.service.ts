@@ -29,10 +29,6 @@ export class ExecutionService {
     return this.context.registry.persist(this.context.path.itemMisfire(item), '');
   }
 
-  hasMisfire(item: number): boolean {
-    return this.context.cache.has(this.context.path.itemMisfire(item));
-  }
-
   clearMisfire(item: number): Promise<void> {
     return this.context.registry.remove(this.context.path.itemMisfire(item));
   }

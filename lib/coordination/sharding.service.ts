@@ -68,8 +68,13 @@ export class ShardingService {
     return (cache.getChildren(path.sharding) ?? []).some((item) => cache.has(`${path.sharding}/${item}/running`));
   }
 
+  private parsed: { text: string | undefined; plan: ShardingPlan | undefined } = { text: undefined, plan: undefined };
+
+  /** The plan in the cache, parsed once per version (it is read several times per fire). */
   get plan(): ShardingPlan | undefined {
-    return parsePlan(this.context.cache.get(this.context.path.shardingPlan));
+    const text = this.context.cache.get(this.context.path.shardingPlan);
+    if (text !== this.parsed.text) this.parsed = { text, plan: parsePlan(text) };
+    return this.parsed.plan;
   }
 
   /**

@@ -78,14 +78,6 @@ export class JobRuntime implements CoordinatorEvents {
     return this.deps.coordinator;
   }
 
-  get isActive(): boolean {
-    return this.active;
-  }
-
-  get nextFireTime(): Date | undefined {
-    return this.timer?.nextFireTime;
-  }
-
   /** Starts the timer (the job fires from now on). */
   start(): void {
     if (this.active) return;

@@ -18,10 +18,6 @@ export class JobTimer {
     private readonly onFire: (fireTime: Date) => void,
   ) {}
 
-  get nextFireTime(): Date | undefined {
-    return this.next;
-  }
-
   start(): void {
     if (this.running) return;
     this.running = true;

@@ -1,17 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LockTimeoutError } from '../../lib/errors/index.js';
-import { RegistryFixture } from '../support/registry.js';
-import { expireSession, ZooKeeperTestServer } from '../support/zookeeper-server.js';
+import { useZooKeeperServer } from '../support/suite.js';
+import { expireSession } from '../support/zookeeper-server.js';
 import { sleep, uniqueNamespace, waitFor } from '../support/wait.js';
 
-let server: ZooKeeperTestServer;
-const fixture = new RegistryFixture(() => server.connectString);
-
-beforeAll(async () => {
-  server = await ZooKeeperTestServer.start();
-});
-afterEach(() => fixture.closeAll());
-afterAll(() => server?.close());
+const zookeeper = useZooKeeperServer();
+const fixture = zookeeper.registries;
 
 const LATCH = '/job/leader/election/latch';
 
@@ -101,7 +95,7 @@ describe('Curator-compatible latch', () => {
     void holder.executeInLeader(LATCH, () => new Promise<void>(() => undefined), 60_000);
     await waitFor('held', async () => (await waiter.getChildrenKeys(LATCH)).length === 1);
     const acquired = waiter.executeInLeader(LATCH, async () => 'mine', 20_000);
-    await expireSession(server.connectString, holder.sessionCredentials!);
+    await expireSession(zookeeper.server().connectString, holder.sessionCredentials!);
     expect(await acquired).toBe('mine');
   });
 });

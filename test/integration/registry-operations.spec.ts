@@ -1,22 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   RegistryAccessDeniedError,
   RegistryCenterUnavailableError,
   RegistryOperationError,
 } from '../../lib/errors/index.js';
 import { ZookeeperRegistryCenter } from '../../lib/registry/zookeeper.registry-center.js';
-import { RegistryFixture } from '../support/registry.js';
-import { freePort, ZooKeeperTestServer } from '../support/zookeeper-server.js';
+import { useZooKeeperServer } from '../support/suite.js';
+import { freePort } from '../support/zookeeper-server.js';
 import { sleep, uniqueNamespace, waitFor } from '../support/wait.js';
 
-let server: ZooKeeperTestServer;
-const fixture = new RegistryFixture(() => server.connectString);
-
-beforeAll(async () => {
-  server = await ZooKeeperTestServer.start();
-});
-afterEach(() => fixture.closeAll());
-afterAll(() => server?.close());
+const zookeeper = useZooKeeperServer();
+const fixture = zookeeper.registries;
 
 describe('registry center operations against a real ZooKeeper', () => {
   it('persists with parents, reads back, updates, and keeps everything under /{namespace}', async () => {
@@ -136,9 +130,9 @@ describe('registry center operations against a real ZooKeeper', () => {
     const center = await fixture.open();
     await center.persist('/job/config', 'cron: 0/5 * * * * ?');
     await center.addCacheData('/job');
-    const before = (await server.mntr()).packetsReceived;
+    const before = (await zookeeper.server().mntr()).packetsReceived;
     for (let i = 0; i < 50; i += 1) expect(await center.get('/job/config')).toBe('cron: 0/5 * * * * ?');
-    const after = (await server.mntr()).packetsReceived;
+    const after = (await zookeeper.server().mntr()).packetsReceived;
     // Only the mntr connection itself is counted in between.
     expect(after - before).toBeLessThan(5);
     // Outside any cache, get() reads ZooKeeper.
