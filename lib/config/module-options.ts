@@ -78,7 +78,7 @@ export function resolveModuleOptions(options: ElasticJobModuleOptions | undefine
     runJobs: options.runJobs ?? true,
     autoStart: options.autoStart ?? true,
     shutdownTimeoutMs: shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
-    logger: options.logger === false ? SILENT : (options.logger ?? new Logger('ElasticJob')),
+    logger: options.logger === false ? SILENT : (options.logger ?? new Logger()),
     executionDecorator: options.executionDecorator,
   };
 }

@@ -102,7 +102,8 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     this.sessionTimeoutMs = valid.sessionTimeoutMs;
     this.connectionTimeoutMs = valid.connectionTimeoutMs;
     this.digest = valid.digest;
-    this.logger = logger ?? new Logger(ZookeeperRegistryCenter.name);
+    // Every call names its context, so the default logger carries none (Nest would print it twice).
+    this.logger = logger ?? new Logger();
     this.phaseChanges.setMaxListeners(0);
   }
 

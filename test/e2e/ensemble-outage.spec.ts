@@ -4,13 +4,13 @@ import type { RegistryCenter } from '../../lib/registry/registry-center.interfac
 import { byFire, exactlyOnceProblems, type FireRecord } from '../support/fires.js';
 import { AppFixture, jobClass } from '../support/nest-apps.js';
 import { sleep, uniqueNamespace, waitFor } from '../support/wait.js';
-import { ZooKeeperTestEnsemble } from '../support/zookeeper-server.js';
+import { ZooKeeperTestingCluster } from '../../lib/testing/index.js';
 
-let ensemble: ZooKeeperTestEnsemble;
+let ensemble: ZooKeeperTestingCluster;
 const apps = new AppFixture(() => ensemble.connectString);
 
 beforeAll(async () => {
-  ensemble = await ZooKeeperTestEnsemble.start();
+  ensemble = await ZooKeeperTestingCluster.start();
 });
 afterEach(() => apps.closeAll());
 afterAll(() => ensemble?.close());

@@ -18,7 +18,7 @@ import { JobOperator } from '../../lib/job.operator.js';
 import { jobClass } from '../support/nest-apps.js';
 import { RecordingLogger } from '../support/registry.js';
 import { uniqueNamespace } from '../support/wait.js';
-import { freePort } from '../support/zookeeper-server.js';
+import { freePort } from '../../lib/testing/index.js';
 
 const zookeeper = useZooKeeperServer();
 const { apps, registries } = zookeeper;

@@ -5,14 +5,14 @@ import { byFire, exactlyOnceProblems, type FireRecord } from '../support/fires.j
 import { AppFixture, jobClass } from '../support/nest-apps.js';
 import { RegistryFixture } from '../support/registry.js';
 import { sleep, uniqueNamespace, waitFor } from '../support/wait.js';
-import { ZooKeeperTestServer } from '../support/zookeeper-server.js';
+import { ZooKeeperTestingServer } from '../../lib/testing/index.js';
 
-let server: ZooKeeperTestServer;
+let server: ZooKeeperTestingServer;
 const apps = new AppFixture(() => server.connectString);
 const registries = new RegistryFixture(() => server.connectString);
 
 beforeAll(async () => {
-  server = await ZooKeeperTestServer.start();
+  server = await ZooKeeperTestingServer.start();
 });
 afterEach(async () => {
   if (!server.isRunning) await server.restart();

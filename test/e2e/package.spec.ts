@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZookeeperRegistryCenter } from '../../lib/registry/zookeeper.registry-center.js';
-import { ZooKeeperTestServer } from '../support/zookeeper-server.js';
+import { ZooKeeperTestingServer } from '../../lib/testing/index.js';
 
 const root = resolve(import.meta.dirname, '../..');
 let appDir: string;
-let server: ZooKeeperTestServer;
+let server: ZooKeeperTestingServer;
 
 function runNode(file: string, env: Record<string, string> = {}, timeoutMs = 30_000) {
   return new Promise<{ code: number | null; stdout: string; stderr: string; exitedAfterMs: number }>(
@@ -47,7 +47,7 @@ beforeAll(async () => {
   for (const dependency of ['@nestjs', 'reflect-metadata', 'rxjs']) {
     symlinkSync(join(root, 'node_modules', dependency), join(appDir, 'node_modules', dependency), 'dir');
   }
-  server = await ZooKeeperTestServer.start();
+  server = await ZooKeeperTestingServer.start();
 });
 
 afterAll(async () => {

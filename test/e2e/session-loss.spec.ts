@@ -4,7 +4,7 @@ import { ELASTIC_JOB_REGISTRY_CENTER } from '../../lib/elastic-job.constants.js'
 import type { ZookeeperRegistryCenter } from '../../lib/registry/zookeeper.registry-center.js';
 import { jobClass, type TestApp } from '../support/nest-apps.js';
 import { uniqueNamespace, waitFor } from '../support/wait.js';
-import { expireSession } from '../support/zookeeper-server.js';
+import { expireSession } from '../../lib/testing/index.js';
 
 const zookeeper = useZooKeeperServer();
 const { apps, registries } = zookeeper;

@@ -1,14 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegistryFixture, recordStates } from '../support/registry.js';
-import { ZooKeeperTestEnsemble } from '../support/zookeeper-server.js';
+import { ZooKeeperTestingCluster } from '../../lib/testing/index.js';
 import { sleep, uniqueNamespace, waitFor } from '../support/wait.js';
 
-let ensemble: ZooKeeperTestEnsemble;
+let ensemble: ZooKeeperTestingCluster;
 const fixture = new RegistryFixture(() => ensemble.connectString);
 
 // Each test gets a fresh ensemble: kills and restarts in one test must not shape the next.
 beforeEach(async () => {
-  ensemble = await ZooKeeperTestEnsemble.start();
+  ensemble = await ZooKeeperTestingCluster.start();
 });
 afterEach(async () => {
   await fixture.closeAll();

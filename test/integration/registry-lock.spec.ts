@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LockTimeoutError } from '../../lib/errors/index.js';
 import { useZooKeeperServer } from '../support/suite.js';
-import { expireSession } from '../support/zookeeper-server.js';
+import { expireSession } from '../../lib/testing/index.js';
 import { sleep, uniqueNamespace, waitFor } from '../support/wait.js';
 
 const zookeeper = useZooKeeperServer();

@@ -6,7 +6,7 @@ import {
 } from '../../lib/errors/index.js';
 import { ZookeeperRegistryCenter } from '../../lib/registry/zookeeper.registry-center.js';
 import { useZooKeeperServer } from '../support/suite.js';
-import { freePort } from '../support/zookeeper-server.js';
+import { freePort } from '../../lib/testing/index.js';
 import { sleep, uniqueNamespace, waitFor } from '../support/wait.js';
 
 const zookeeper = useZooKeeperServer();

@@ -2,14 +2,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RegistrySessionExpiredError } from '../../lib/errors/index.js';
 import type { CacheEvent } from '../../lib/registry/registry-center.interface.js';
 import { RecordingLogger, RegistryFixture, recordStates } from '../support/registry.js';
-import { expireSession, ZooKeeperTestServer } from '../support/zookeeper-server.js';
+import { expireSession, ZooKeeperTestingServer } from '../../lib/testing/index.js';
 import { sleep, waitFor } from '../support/wait.js';
 
-let server: ZooKeeperTestServer;
+let server: ZooKeeperTestingServer;
 const fixture = new RegistryFixture(() => server.connectString);
 
 beforeAll(async () => {
-  server = await ZooKeeperTestServer.start();
+  server = await ZooKeeperTestingServer.start();
 });
 afterEach(async () => {
   await fixture.closeAll();

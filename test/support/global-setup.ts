@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 export default function setup(): () => void {
   const dir = mkdtempSync(join(tmpdir(), 'elastic-job-pids-'));
-  process.env.ELASTIC_JOB_TEST_PID_DIR = dir;
+  process.env.ELASTIC_JOB_TESTING_PID_DIR = dir;
   return () => {
     for (const name of readdirSync(dir)) {
       const pid = Number(name);

@@ -3,14 +3,14 @@ import { ChildInstance, ensureBuilt } from './child-instances.js';
 import type { FireRecord } from './fires.js';
 import { AppFixture } from './nest-apps.js';
 import { RegistryFixture } from './registry.js';
-import { ZooKeeperTestServer } from './zookeeper-server.js';
+import { ZooKeeperTestingServer } from '../../lib/testing/index.js';
 
 /**
  * One standalone ZooKeeper server for the test file, with app and registry fixtures that are
  * closed after each test (registers the Vitest hooks).
  */
 export function useZooKeeperServer() {
-  let server: ZooKeeperTestServer | undefined;
+  let server: ZooKeeperTestingServer | undefined;
   const connectString = () => server!.connectString;
   const context = {
     server: () => server!,
@@ -18,7 +18,7 @@ export function useZooKeeperServer() {
     registries: new RegistryFixture(connectString),
   };
   beforeAll(async () => {
-    server = await ZooKeeperTestServer.start();
+    server = await ZooKeeperTestingServer.start();
   });
   afterEach(async () => {
     await context.apps.closeAll();
@@ -33,12 +33,12 @@ export function useZooKeeperServer() {
  * package), all stopped after each test.
  */
 export function useChildCluster() {
-  let server: ZooKeeperTestServer | undefined;
+  let server: ZooKeeperTestingServer | undefined;
   const registries = new RegistryFixture(() => server!.connectString);
   const children: ChildInstance[] = [];
   beforeAll(async () => {
     ensureBuilt();
-    server = await ZooKeeperTestServer.start();
+    server = await ZooKeeperTestingServer.start();
   });
   afterEach(async () => {
     await Promise.all(children.splice(0).map((child) => child.stop()));

@@ -7,7 +7,7 @@ import {
   parentKey,
   reverseLexicographic,
 } from '../../lib/registry/registry-keys.js';
-import { parseMntr } from '../support/zookeeper-server.js';
+import { parseMntr } from '../../lib/testing/index.js';
 
 describe('Curator latch naming', () => {
   it('names nodes _c_{uuid}-latch- and sorts by the sequence, not the uuid', () => {

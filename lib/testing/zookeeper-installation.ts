@@ -1,12 +1,22 @@
-// Finds a ZooKeeper server installation (and Java) for the tests, the demo and the
-// `nestjs-elastic-job/testing` helpers; installs Debian's `zookeeper` package when allowed.
+/**
+ * Finds a ZooKeeper server installation (and Java) for the testing servers, the test suite
+ * and the demo; installs Debian's `zookeeper` package when allowed.
+ */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const DEBIAN_JAR = '/usr/share/java/zookeeper.jar';
 
-function javaBinary() {
+/** What it takes to start a server: the Java binary and the server's class path. */
+export interface ZooKeeperInstallation {
+  java: string;
+  classpath: string;
+  /** Where it was found, for messages. */
+  source: string;
+}
+
+function javaBinary(): string | undefined {
   if (process.env.JAVA_HOME && existsSync(join(process.env.JAVA_HOME, 'bin', 'java'))) {
     return join(process.env.JAVA_HOME, 'bin', 'java');
   }
@@ -14,7 +24,7 @@ function javaBinary() {
   return probe.status === 0 ? 'java' : undefined;
 }
 
-function classpathFromHome(home) {
+function classpathFromHome(home: string): string | undefined {
   const lib = join(home, 'lib');
   if (!existsSync(lib)) return undefined;
   const jars = readdirSync(lib).filter((f) => f.endsWith('.jar'));
@@ -26,7 +36,7 @@ function classpathFromHome(home) {
  * Returns `{ java, classpath, source }` for a usable ZooKeeper server, or `undefined`.
  * Looked up in order: `ZOOKEEPER_HOME` (an Apache release), then Debian's package.
  */
-export function locateZooKeeper() {
+export function locateZooKeeper(): ZooKeeperInstallation | undefined {
   const java = javaBinary();
   if (!java) return undefined;
   const home = process.env.ZOOKEEPER_HOME;
@@ -48,7 +58,7 @@ export const INSTALL_HELP =
   '                  ZOOKEEPER_HOME to its folder (the one holding lib/ and conf/).';
 
 /** Makes sure ZooKeeper is there, installing Debian's package when we are root. */
-export function ensureZooKeeper(log = console.log) {
+export function ensureZooKeeper(log: (message: string) => void = console.log): ZooKeeperInstallation {
   const found = locateZooKeeper();
   if (found) return found;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;

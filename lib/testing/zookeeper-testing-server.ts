@@ -1,21 +1,24 @@
 /**
- * Real ZooKeeper servers for tests and benchmarks: standalone or a 3-node ensemble on free
+ * Real ZooKeeper servers for tests, benchmarks and the demo: standalone or an ensemble on
  * loopback ports, each with its own data directory. Servers can be stopped, killed with
- * SIGKILL and restarted on the same data; whatever is left running when the process exits
- * (or when the Vitest run ends, see `global-setup.ts`) is killed.
+ * SIGKILL and restarted on the same data; whatever is left running when the process exits is
+ * killed. With `ELASTIC_JOB_TESTING_PID_DIR` set, each server's pid is also written there as
+ * an empty file, so a test runner's global teardown can kill servers of a worker that died.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { locateZooKeeper, INSTALL_HELP } from '../../scripts/zookeeper.mjs';
-import { ZkConnection } from '../../lib/registry/zookeeper.client.js';
+import { ZkConnection } from '../registry/zookeeper.client.js';
+import { INSTALL_HELP, locateZooKeeper } from './zookeeper-installation.js';
 
 const HOST = '127.0.0.1';
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 const SLF4J_SIMPLE = '/usr/share/java/slf4j-simple.jar';
+const PID_DIR_ENV = 'ELASTIC_JOB_TESTING_PID_DIR';
+const LOG_ENV = 'ZOOKEEPER_TESTING_LOG';
 
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -36,12 +39,12 @@ function installExitHook(): void {
 
 /** Records a pid where the run's global teardown finds it, even if this process dies hard. */
 function recordPid(pid: number): void {
-  const dir = process.env.ELASTIC_JOB_TEST_PID_DIR;
+  const dir = process.env[PID_DIR_ENV];
   if (dir) writeFileSync(join(dir, String(pid)), '');
 }
 
 function forgetPid(pid: number | undefined): void {
-  const dir = process.env.ELASTIC_JOB_TEST_PID_DIR;
+  const dir = process.env[PID_DIR_ENV];
   if (dir && pid) rmSync(join(dir, String(pid)), { force: true });
 }
 
@@ -150,11 +153,22 @@ export function parseMntr(text: string): MntrFigures {
   };
 }
 
-export interface ZooKeeperServerOptions {
+export interface ZooKeeperTestingServerOptions {
+  /** Client port on 127.0.0.1. Default: a free port below the kernel's ephemeral range. */
+  port?: number;
+  /**
+   * Data directory (created if missing, kept by `close()`). Default: a new temporary
+   * directory that `close()` removes.
+   */
+  dataDir?: string;
   /** ZooKeeper's tick; session expiry is checked at this granularity. Default 200 ms. */
   tickTimeMs?: number;
+  /** Default 1000 ms, so tests can use short session timeouts. */
   minSessionTimeoutMs?: number;
+  /** Default 120000 ms. */
   maxSessionTimeoutMs?: number;
+  /** JVM heap limit in MB. Default 256. */
+  maxHeapMb?: number;
 }
 
 interface PeerAddress {
@@ -164,35 +178,42 @@ interface PeerAddress {
   electionPort: number;
 }
 
-/** One ZooKeeper server process (standalone, or a member of an ensemble). */
-export class ZooKeeperTestServer {
+/**
+ * One real ZooKeeper server process on 127.0.0.1 (standalone, or a member of a
+ * `ZooKeeperTestingCluster`), like Curator's `TestingServer`. Needs Java and a ZooKeeper
+ * installation (`ZOOKEEPER_HOME`, or Debian's `zookeeper` package); see `ensureZooKeeper`.
+ * @publicApi
+ */
+export class ZooKeeperTestingServer {
   private child: ChildProcess | undefined;
   private output = '';
 
   private constructor(
     readonly port: number,
     readonly dataDir: string,
-    private readonly configFile: string,
+    /** Holds zoo.cfg, and the data when no `dataDir` was given; removed by `close()`. */
+    private readonly workDir: string,
     private readonly mainClass: string,
+    private readonly maxHeapMb: number,
   ) {}
 
-  /** Starts a standalone server on a free loopback port and waits until it serves. */
-  static async start(options: ZooKeeperServerOptions = {}): Promise<ZooKeeperTestServer> {
-    const port = await freePort();
-    const server = ZooKeeperTestServer.create(port, options, undefined);
+  /** Starts a standalone server and waits until it serves clients. */
+  static async start(options: ZooKeeperTestingServerOptions = {}): Promise<ZooKeeperTestingServer> {
+    const port = options.port ?? (await freePort());
+    const server = ZooKeeperTestingServer.create(port, options, undefined);
     await server.startProcess();
     return server;
   }
 
-  /** @internal used by the ensemble */
+  /** @internal used by the cluster */
   static create(
     port: number,
-    options: ZooKeeperServerOptions,
+    options: ZooKeeperTestingServerOptions,
     peers: { self: PeerAddress; all: PeerAddress[] } | undefined,
-  ): ZooKeeperTestServer {
-    const baseDir = mkdtempSync(join(tmpdir(), 'elastic-job-zk-'));
-    const dataDir = join(baseDir, 'data');
-    mkdirSync(dataDir);
+  ): ZooKeeperTestingServer {
+    const workDir = mkdtempSync(join(tmpdir(), 'elastic-job-zk-'));
+    const dataDir = options.dataDir ?? join(workDir, 'data');
+    mkdirSync(dataDir, { recursive: true });
     const lines = [
       `tickTime=${options.tickTimeMs ?? 200}`,
       `dataDir=${dataDir}`,
@@ -213,12 +234,11 @@ export class ZooKeeperTestServer {
         lines.push(`server.${peer.id}=${HOST}:${peer.quorumPort}:${peer.electionPort}`);
       }
     }
-    const configFile = join(baseDir, 'zoo.cfg');
-    writeFileSync(configFile, `${lines.join('\n')}\n`);
+    writeFileSync(join(workDir, 'zoo.cfg'), `${lines.join('\n')}\n`);
     const mainClass = peers
       ? 'org.apache.zookeeper.server.quorum.QuorumPeerMain'
       : 'org.apache.zookeeper.server.ZooKeeperServerMain';
-    return new ZooKeeperTestServer(port, dataDir, configFile, mainClass);
+    return new ZooKeeperTestingServer(port, dataDir, workDir, mainClass, options.maxHeapMb ?? 256);
   }
 
   get connectString(): string {
@@ -244,7 +264,7 @@ export class ZooKeeperTestServer {
       installation.java,
       [
         '-Xms32m',
-        '-Xmx256m',
+        `-Xmx${this.maxHeapMb}m`,
         '-XX:+UseSerialGC',
         '-XX:TieredStopAtLevel=1',
         '-Djava.net.preferIPv4Stack=true',
@@ -252,18 +272,18 @@ export class ZooKeeperTestServer {
         '-Dzookeeper.4lw.commands.whitelist=*',
         '-Dzookeeper.jmx.log4j.disable=true',
         '-cp',
-        // ZOOKEEPER_TEST_LOG=1 shows the server's own log (Debian ships the binding it needs).
-        process.env.ZOOKEEPER_TEST_LOG && existsSync(SLF4J_SIMPLE)
+        // ZOOKEEPER_TESTING_LOG=1 shows the server's own log (Debian ships the binding it needs).
+        process.env[LOG_ENV] && existsSync(SLF4J_SIMPLE)
           ? `${installation.classpath}:${SLF4J_SIMPLE}`
           : installation.classpath,
         this.mainClass,
-        this.configFile,
+        join(this.workDir, 'zoo.cfg'),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const keep = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-8_000);
-      if (process.env.ZOOKEEPER_TEST_LOG) process.stderr.write(`[zk:${this.port}] ${chunk.toString()}`);
+      if (process.env[LOG_ENV]) process.stderr.write(`[zk:${this.port}] ${chunk.toString()}`);
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
@@ -278,7 +298,7 @@ export class ZooKeeperTestServer {
     if (waitUntilServing) await this.waitUntilServing();
   }
 
-  /** Waits until `srvr` reports a mode (standalone, leader or follower). */
+  /** Waits until `srvr` reports a mode (standalone, leader or follower) and a session can be made. */
   async waitUntilServing(timeoutMs = START_TIMEOUT_MS): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
@@ -311,7 +331,7 @@ export class ZooKeeperTestServer {
     await this.terminate('SIGKILL');
   }
 
-  /** Starts again on the same port and data directory. */
+  /** Starts again on the same port and data directory (after `stop()` or `kill()`). */
   async restart(): Promise<void> {
     await this.startProcess();
   }
@@ -327,35 +347,46 @@ export class ZooKeeperTestServer {
     this.child = undefined;
   }
 
+  /** The server's `mntr` figures (requests received, watches, nodes, ...). */
   async mntr(): Promise<MntrFigures> {
     return parseMntr(await fourLetterWord(this.port, 'mntr'));
   }
 
+  /** `standalone`, `leader`, `follower`, or `down`. */
   async mode(): Promise<string> {
     const reply = await fourLetterWord(this.port, 'srvr', 1_000).catch(() => '');
     return /Mode: (\w+)/.exec(reply)?.[1] ?? 'down';
   }
 
-  /** Kills the server and removes its data. */
+  /** Kills the server and removes the files it created (a given `dataDir` is kept). */
   async close(): Promise<void> {
     await this.kill();
-    rmSync(join(this.dataDir, '..'), { recursive: true, force: true });
+    rmSync(this.workDir, { recursive: true, force: true });
   }
 }
 
-/** Three servers in one quorum. */
-export class ZooKeeperTestEnsemble {
-  private constructor(readonly servers: ZooKeeperTestServer[]) {}
+export interface ZooKeeperTestingClusterOptions extends Omit<ZooKeeperTestingServerOptions, 'port' | 'dataDir'> {
+  /** Number of servers. Default 3. */
+  size?: number;
+}
 
-  static async start(options: ZooKeeperServerOptions = {}): Promise<ZooKeeperTestEnsemble> {
+/**
+ * A ZooKeeper ensemble on loopback ports (Curator's `TestingCluster`): servers can be stopped,
+ * killed and restarted one by one to test quorum loss and leader changes.
+ * @publicApi
+ */
+export class ZooKeeperTestingCluster {
+  private constructor(readonly servers: ZooKeeperTestingServer[]) {}
+
+  static async start(options: ZooKeeperTestingClusterOptions = {}): Promise<ZooKeeperTestingCluster> {
     const peers: PeerAddress[] = [];
-    for (let id = 1; id <= 3; id += 1) {
+    for (let id = 1; id <= (options.size ?? 3); id += 1) {
       peers.push({ id, clientPort: await freePort(), quorumPort: await freePort(), electionPort: await freePort() });
     }
-    const servers = peers.map((self) => ZooKeeperTestServer.create(self.clientPort, options, { self, all: peers }));
+    const servers = peers.map((self) => ZooKeeperTestingServer.create(self.clientPort, options, { self, all: peers }));
     await Promise.all(servers.map((server) => server.startProcess(false)));
     await Promise.all(servers.map((server) => server.waitUntilServing()));
-    return new ZooKeeperTestEnsemble(servers);
+    return new ZooKeeperTestingCluster(servers);
   }
 
   get connectString(): string {
