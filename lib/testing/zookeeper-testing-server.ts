@@ -169,6 +169,11 @@ export interface ZooKeeperTestingServerOptions {
   maxSessionTimeoutMs?: number;
   /** JVM heap limit in MB. Default 256. */
   maxHeapMb?: number;
+  /**
+   * Start the JVM in its own process group, so a Ctrl-C in the terminal reaches only this
+   * process, which then stops the server when it chooses. Default false.
+   */
+  detached?: boolean;
 }
 
 interface PeerAddress {
@@ -195,6 +200,7 @@ export class ZooKeeperTestingServer {
     private readonly workDir: string,
     private readonly mainClass: string,
     private readonly maxHeapMb: number,
+    private readonly detached: boolean,
   ) {}
 
   /** Starts a standalone server and waits until it serves clients. */
@@ -238,7 +244,14 @@ export class ZooKeeperTestingServer {
     const mainClass = peers
       ? 'org.apache.zookeeper.server.quorum.QuorumPeerMain'
       : 'org.apache.zookeeper.server.ZooKeeperServerMain';
-    return new ZooKeeperTestingServer(port, dataDir, workDir, mainClass, options.maxHeapMb ?? 256);
+    return new ZooKeeperTestingServer(
+      port,
+      dataDir,
+      workDir,
+      mainClass,
+      options.maxHeapMb ?? 256,
+      options.detached ?? false,
+    );
   }
 
   get connectString(): string {
@@ -279,7 +292,7 @@ export class ZooKeeperTestingServer {
         this.mainClass,
         join(this.workDir, 'zoo.cfg'),
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe'], detached: this.detached },
     );
     const keep = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-8_000);

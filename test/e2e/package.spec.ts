@@ -67,6 +67,20 @@ describe('the built package', () => {
     expect(result.stdout.trim()).toBe('function function function function');
   });
 
+  it('loads the testing entry, nestjs-elastic-job/testing, from ESM and CommonJS', async () => {
+    const names =
+      'ZooKeeperTestingServer, ZooKeeperTestingCluster, runJob, testingModuleOptions, createShardingContext';
+    const print = `console.log([${names}].map((value) => typeof value).join(' '));\n`;
+    writeFileSync(join(appDir, 'testing.mjs'), `import { ${names} } from 'nestjs-elastic-job/testing';\n${print}`);
+    writeFileSync(join(appDir, 'testing.cjs'), `const { ${names} } = require('nestjs-elastic-job/testing');\n${print}`);
+
+    for (const file of ['testing.mjs', 'testing.cjs']) {
+      const result = await runNode(file);
+      expect(result.code).toBe(0);
+      expect(result.stdout.trim()).toBe('function function function function function');
+    }
+  });
+
   it('loads through require() from a CommonJS app', async () => {
     writeFileSync(
       join(appDir, 'cjs.cjs'),
