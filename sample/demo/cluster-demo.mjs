@@ -363,7 +363,7 @@ class Demo {
       clearInterval(timer);
       clearTimeout(timer);
     }
-    say(`stopping (${reason}): instances first, then ZooKeeper`);
+    say(`stopping (${reason}): each instance finishes its running items (up to 10 s) and leaves, then ZooKeeper stops`);
     const alive = this.instances.filter((instance) => !instance.exited);
     await Promise.all(alive.map((instance) => stopProcess(instance, 15_000)));
     await this.zk?.registry.close();
