@@ -134,6 +134,8 @@ export interface ZkConnectionOptions {
   sessionTimeoutMs: number;
   /** Resume an existing session (used to expire sessions in tests). */
   session?: { id: string; password: string };
+  /** Counts each request sent, by operation (`create`, `getData`, ...). */
+  requestCounts?: Map<string, number>;
 }
 
 /**
@@ -144,6 +146,7 @@ export interface ZkConnectionOptions {
 export class ZkConnection extends EventEmitter {
   private readonly handle: NativeHandle;
   private closed = false;
+  private readonly counts: Map<string, number> | undefined;
 
   constructor(options: ZkConnectionOptions) {
     super();
@@ -163,6 +166,7 @@ export class ZkConnection extends EventEmitter {
       config.client_id = options.session.id;
       config.client_password = options.session.password;
     }
+    this.counts = options.requestCounts;
     this.handle = new native(config);
     this.handle.on('connect', () => this.emit('connected'));
     this.handle.on('connecting', () => this.emit('connecting'));
@@ -202,12 +206,17 @@ export class ZkConnection extends EventEmitter {
         reject(new ZkCodeError(ZK.CLOSING, operation, path));
         return;
       }
+      this.count(operation);
       const rc = start((code, _message, ...result) => {
         if (code === ZK.OK) resolve(pick(result));
         else reject(new ZkCodeError(code, operation, path));
       });
       if (rc !== ZK.OK) reject(new ZkCodeError(rc, operation, path));
     });
+  }
+
+  private count(operation: string): void {
+    if (this.counts) this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
   }
 
   private wrapWatcher(watcher: ZkWatcher): NativeWatcher {
@@ -237,6 +246,7 @@ export class ZkConnection extends EventEmitter {
         else if (code === ZK.NONODE) resolve(null);
         else reject(new ZkCodeError(code, 'exists', path));
       };
+      this.count('exists');
       const rc = watcher
         ? this.handle.aw_exists(path, this.wrapWatcher(watcher), cb)
         : this.handle.a_exists(path, false, cb);

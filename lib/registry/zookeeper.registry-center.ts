@@ -94,6 +94,7 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
   private readonly stateListeners = new Set<ConnectionStateListener>();
   private readonly caches = new Map<string, ZookeeperTreeCache>();
   private readonly startingCaches = new Map<string, Promise<ZookeeperTreeCache>>();
+  private readonly requests = new Map<string, number>();
 
   constructor(config: ZookeeperConfiguration, logger?: LoggerService) {
     const valid = validateZookeeperConfiguration(config);
@@ -105,6 +106,15 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     // Every call names its context, so the default logger carries none (Nest would print it twice).
     this.logger = logger ?? new Logger();
     this.phaseChanges.setMaxListeners(0);
+  }
+
+  /**
+   * Requests sent to ZooKeeper since `init()`, by operation (`create`, `delete`, `getData`,
+   * `getChildren`, `exists`, `setData`, ...), over every session: what this instance costs
+   * the ensemble, for monitoring and benchmarks. Pings are not requests.
+   */
+  requestCounts(): Record<string, number> {
+    return Object.fromEntries([...this.requests].sort(([a], [b]) => a.localeCompare(b)));
   }
 
   get generation(): number {
@@ -186,7 +196,11 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
 
   private openSession(): void {
     const generation = ++this.sessionGeneration;
-    const conn = new ZkConnection({ connect: this.serverLists, sessionTimeoutMs: this.sessionTimeoutMs });
+    const conn = new ZkConnection({
+      connect: this.serverLists,
+      sessionTimeoutMs: this.sessionTimeoutMs,
+      requestCounts: this.requests,
+    });
     this.conn = conn;
     conn.on('connected', () => this.onConnected(generation));
     conn.on('connecting', () => this.onConnecting(generation));

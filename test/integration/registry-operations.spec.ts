@@ -140,6 +140,22 @@ describe('registry center operations against a real ZooKeeper', () => {
     expect(await center.get('/other')).toBe('direct');
   });
 
+  it('counts the requests it sends, by operation', async () => {
+    const center = await fixture.open();
+    const before = center.requestCounts();
+    await center.persist('/counted/a', '1');
+    await center.getDirectly('/counted/a');
+    await center.getDirectly('/counted/a');
+    await center.remove('/counted/a');
+    const after = center.requestCounts();
+    const delta = (operation: string) => (after[operation] ?? 0) - (before[operation] ?? 0);
+
+    expect(delta('getData')).toBe(2);
+    expect(delta('create')).toBeGreaterThanOrEqual(2); // the parent, then the node
+    expect(delta('delete')).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(after)).toEqual([...Object.keys(after)].sort());
+  });
+
   it('rejects invalid keys and options with messages naming what is allowed', async () => {
     const center = await fixture.open();
     await expect(center.persist('no-slash', 'x')).rejects.toThrow(/Invalid registry key "no-slash"/);
