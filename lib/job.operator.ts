@@ -71,8 +71,11 @@ export class JobOperator {
     return this.orchestrator.job(jobName).coordinator.updateConfiguration(changes);
   }
 
-  /** ElasticJob's `ShardingInfo` per item: owner, status (`DISABLED`, `RUNNING`, `SHARDING_FLAG`, `PENDING`), failover. */
-  getShardingInfo(jobName: string): ShardingInfo[] {
+  /**
+   * ElasticJob's `ShardingInfo` per item: owner, status (`DISABLED`, `RUNNING`,
+   * `SHARDING_FLAG`, `PENDING`), failover. Reads the items' `running` nodes from ZooKeeper.
+   */
+  getShardingInfo(jobName: string): Promise<ShardingInfo[]> {
     return this.orchestrator.job(jobName).coordinator.shardingInfo();
   }
 

@@ -99,10 +99,12 @@ emit({ event: 'ready', pid: process.pid, initMs, createMs: initStart - createdAt
 if (mode !== 'schedule' && env.REPORT_ASSIGNED) {
   const operator = app.get(JobOperator);
   const names = operator.getJobNames();
+  // From the cache: every item of every job owned by a live instance.
   const assigned = () =>
-    names.every((name) =>
-      operator.getShardingInfo(name).every((info) => info.instanceId && info.status !== 'SHARDING_FLAG'),
-    );
+    names.every((name) => {
+      const count = operator.getJobConfiguration(name).shardingTotalCount;
+      return operator.getInstances(name).reduce((sum, instance) => sum + instance.items.length, 0) === count;
+    });
   while (!assigned()) await new Promise((resolve) => setTimeout(resolve, 20));
   emit({ event: 'assigned', assignedMs: performance.now() - initStart, rss: process.memoryUsage().rss });
 }

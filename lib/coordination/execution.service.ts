@@ -1,5 +1,17 @@
 import type { JobContext } from './job-context.js';
 
+/** The `running` nodes of `items`, read from ZooKeeper: item → instance id. */
+export async function readRunningOwners(context: JobContext, items: readonly number[]): Promise<Map<number, string>> {
+  const { registry, path } = context;
+  const owners = await Promise.all(items.map((item) => registry.getDirectly(path.itemRunning(item))));
+  const running = new Map<number, string>();
+  items.forEach((item, index) => {
+    const owner = owners[index];
+    if (owner !== null) running.set(item, owner);
+  });
+  return running;
+}
+
 /**
  * `ExecutionService`: `sharding/{i}/running` while an item runs (ephemeral, or persistent
  * when failover is on, so a crash leaves it behind for the survivors), `misfire` and
@@ -8,21 +20,39 @@ import type { JobContext } from './job-context.js';
 export class ExecutionService {
   constructor(private readonly context: JobContext) {}
 
-  registerBegin(item: number, persistent: boolean): Promise<void> {
+  async registerBegin(item: number, persistent: boolean): Promise<void> {
     const { registry, path, identity } = this.context;
-    return persistent
-      ? registry.persist(path.itemRunning(item), identity.instanceId)
-      : registry.persistEphemeral(path.itemRunning(item), identity.instanceId);
+    if (!persistent) return registry.persistEphemeral(path.itemRunning(item), identity.instanceId);
+    // Usually absent: create first (one request), overwrite what a crash left behind.
+    const created = await registry.createIfAbsent(path.itemRunning(item), identity.instanceId);
+    if (!created) await registry.persist(path.itemRunning(item), identity.instanceId);
   }
 
   registerComplete(item: number): Promise<void> {
     return this.context.registry.remove(this.context.path.itemRunning(item));
   }
 
-  /** Another instance's `running` node is on the item. */
-  isRunningElsewhere(item: number): boolean {
-    const owner = this.context.cache.get(this.context.path.itemRunning(item));
-    return owner !== undefined && owner !== this.context.identity.instanceId;
+  /**
+   * Which of `items` have a `running` node, and whose. Read from ZooKeeper: the job's cache
+   * does not follow `running`, so that running an item costs one create and one delete.
+   */
+  runningOwners(items: readonly number[]): Promise<Map<number, string>> {
+    return readRunningOwners(this.context, items);
+  }
+
+  /** The items that have a `sharding/{i}` node. */
+  knownItems(): number[] {
+    const { cache, path } = this.context;
+    return (cache.getChildren(path.sharding) ?? []).map(Number).filter(Number.isInteger);
+  }
+
+  /** Resolves true once none of `items` runs anywhere, false at the timeout (watch-based). */
+  awaitNotRunning(items: readonly number[], timeoutMs: number): Promise<boolean> {
+    const { registry, path } = this.context;
+    return registry.awaitAbsent(
+      items.map((item) => path.itemRunning(item)),
+      timeoutMs,
+    );
   }
 
   setMisfire(item: number): Promise<void> {

@@ -1,3 +1,4 @@
+import { readRunningOwners } from './execution.service.js';
 import type { JobContext } from './job-context.js';
 
 const LATCH_TIMEOUT_MS = 30_000;
@@ -20,8 +21,9 @@ export class FailoverService {
     const { cache, path, registry } = this.context;
     const items = (cache.getChildren(path.sharding) ?? []).map(Number).filter(Number.isInteger);
     const failovering = items.filter((item) => cache.get(path.itemFailovering(item)) === instanceId);
-    const crashed =
-      failovering.length > 0 ? failovering : items.filter((item) => cache.get(path.itemRunning(item)) === instanceId);
+    // `running` is not in the cache (it changes on every fire): read it once, here.
+    const running = failovering.length > 0 ? new Map<number, string>() : await readRunningOwners(this.context, items);
+    const crashed = failovering.length > 0 ? failovering : items.filter((item) => running.get(item) === instanceId);
     const flagged: number[] = [];
     for (const item of crashed) {
       // Someone already runs it as failover.

@@ -97,6 +97,7 @@ export class JobCoordinator {
   private reconcileTimer: NodeJS.Timeout | undefined;
   private lastReconcile = Date.now();
   private waitingForRunningSince: number | undefined;
+  private runningWatch = false;
   private shardingChain: Promise<unknown> = Promise.resolve();
   private parsedCron: { config: JobConfiguration; cron: QuartzCron } | undefined;
 
@@ -132,7 +133,9 @@ export class JobCoordinator {
     const effective = await ConfigService.setUp(this.registry, this.path, code, jobClassName, (message) =>
       this.logger.warn(message, 'ElasticJob'),
     );
-    const cache = await this.registry.addCacheData(this.path.root);
+    const cache = await this.registry.addCacheData(this.path.root, {
+      fixedChildren: (key) => this.path.cachedChildrenOf(key),
+    });
     this.context = { path: this.path, registry: this.registry, identity: this.identity, logger: this.logger, cache };
     this.configService = new ConfigService(this.context, effective);
     this.servers = new ServerService(this.context);
@@ -203,9 +206,10 @@ export class JobCoordinator {
     const { cache, path } = this;
     const online = new Set(this.instances.onlineInstances());
     const gone = new Set<string>();
-    for (const item of (cache.getChildren(path.sharding) ?? []).map(Number).filter(Number.isInteger)) {
-      for (const node of [path.itemRunning(item), path.itemFailovering(item)]) {
-        const owner = cache.get(node);
+    const items = this.execution.knownItems();
+    const running = await this.execution.runningOwners(items);
+    for (const item of items) {
+      for (const owner of [running.get(item), cache.get(path.itemFailovering(item))]) {
         // Our own id too: we just joined, so nothing of ours runs yet (a restart after a crash).
         const mine = owner === this.identity.instanceId;
         if (owner && (mine || (!online.has(owner) && !cache.has(path.leaving(owner))))) gone.add(owner);
@@ -213,9 +217,8 @@ export class JobCoordinator {
     }
     if (gone.size === 0) return;
     if (!this.config.failover) {
-      for (const item of (cache.getChildren(path.sharding) ?? []).map(Number).filter(Number.isInteger)) {
-        const owner = cache.get(path.itemRunning(item));
-        if (owner && gone.has(owner)) await this.registry.remove(path.itemRunning(item));
+      for (const [item, owner] of running) {
+        if (gone.has(owner)) await this.registry.remove(path.itemRunning(item));
       }
       return;
     }
@@ -406,17 +409,19 @@ export class JobCoordinator {
     return next;
   }
 
-  /** ElasticJob's `ShardingInfo` per item, from the cache. */
-  shardingInfo(): ShardingInfo[] {
+  /** ElasticJob's `ShardingInfo` per item: from the cache, and `running` from ZooKeeper. */
+  async shardingInfo(): Promise<ShardingInfo[]> {
     const { cache, path } = this;
     const online = new Set(this.instances.onlineInstances());
-    return Array.from({ length: this.config.shardingTotalCount }, (_, item) => {
+    const count = this.config.shardingTotalCount;
+    const running = await this.execution.runningOwners(Array.from({ length: count }, (_, item) => item));
+    return Array.from({ length: count }, (_, item) => {
       const instanceId = this.sharding.ownerOf(item) ?? '';
       const serverIp =
         parseInstanceYaml(cache.get(path.instance(instanceId)) ?? '')?.serverIp ?? instanceId.split('@-@')[0] ?? '';
       const status: ShardingInfo['status'] = this.execution.isDisabled(item)
         ? 'DISABLED'
-        : cache.has(path.itemRunning(item))
+        : running.has(item)
           ? 'RUNNING'
           : !online.has(instanceId)
             ? 'SHARDING_FLAG'
@@ -532,7 +537,7 @@ export class JobCoordinator {
     }
     if (
       (key === path.shardingNecessary && type !== 'removed') ||
-      (type === 'removed' && (key.endsWith('/running') || key === path.shardingProcessing))
+      (type === 'removed' && key === path.shardingProcessing)
     ) {
       if (this.election.isLeader) this.scheduleSharding();
     }
@@ -628,6 +633,7 @@ export class JobCoordinator {
             void this.runSharding(true);
           }, RESHARD_WAIT_FOR_RUNNING_MS);
         }
+        this.wakeWhenItemsFinish(this.waitingForRunningSince);
       } catch (error) {
         if (!this.leaving)
           this.logger.error(`Job "${this.jobName}": resharding failed: ${String(error)}`, undefined, 'ElasticJob');
@@ -635,6 +641,24 @@ export class JobCoordinator {
     });
     this.shardingChain = run;
     return run;
+  }
+
+  /**
+   * Tries again once the running items are done: their `running` nodes are watched for the
+   * wait (the cache does not follow them), up to the forced resharding.
+   */
+  private wakeWhenItemsFinish(waitingSince: number): void {
+    if (this.runningWatch) return;
+    this.runningWatch = true;
+    this.background('waiting for running items', async () => {
+      try {
+        const running = await this.sharding.runningItems();
+        const remaining = waitingSince + RESHARD_WAIT_FOR_RUNNING_MS - Date.now();
+        if (remaining > 0 && (await this.execution.awaitNotRunning(running, remaining))) this.scheduleSharding();
+      } finally {
+        this.runningWatch = false;
+      }
+    });
   }
 
   private background(what: string, work: () => Promise<void>): void {

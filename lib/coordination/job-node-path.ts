@@ -2,6 +2,8 @@
  * ElasticJob-Lite 3.x node layout under `/{namespace}/{jobName}` (the namespace prefix is the
  * registry center's business). The same paths, modes and data a Java instance uses.
  */
+const CACHED_ITEM_CHILDREN = ['instance', 'disabled', 'misfire', 'failover', 'failovering'] as const;
+
 export class JobNodePath {
   readonly root: string;
 
@@ -88,6 +90,15 @@ export class JobNodePath {
   }
   get systemTime(): string {
     return `${this.root}/systemTime/current`;
+  }
+
+  /**
+   * What the job's cache follows under an item (`sharding/{i}`): every child but `running`,
+   * which is written twice per item per fire and is read from ZooKeeper when needed.
+   */
+  cachedChildrenOf(key: string): readonly string[] | undefined {
+    const prefix = `${this.sharding}/`;
+    return key.startsWith(prefix) && /^\d+$/.test(key.slice(prefix.length)) ? CACHED_ITEM_CHILDREN : undefined;
   }
 
   /** The item a `sharding/{i}/...` key belongs to, or undefined. */

@@ -1,6 +1,7 @@
 import type { JobConfiguration } from '../config/job-configuration.js';
 import type { JobShardingStrategy } from '../interfaces/job-sharding-strategy.interface.js';
 import type { ElectionService } from './election.service.js';
+import { readRunningOwners } from './execution.service.js';
 import { waitForCache, type JobContext } from './job-context.js';
 import type { InstanceService } from './instance.service.js';
 import {
@@ -63,9 +64,11 @@ export class ShardingService {
     return (this.context.cache.getChildren(this.context.path.sharding) ?? []).length > 0;
   }
 
-  hasRunningItems(): boolean {
+  /** Items with a `running` node, read from ZooKeeper (the cache does not follow them). */
+  async runningItems(): Promise<number[]> {
     const { cache, path } = this.context;
-    return (cache.getChildren(path.sharding) ?? []).some((item) => cache.has(`${path.sharding}/${item}/running`));
+    const items = (cache.getChildren(path.sharding) ?? []).map(Number).filter(Number.isInteger);
+    return [...(await readRunningOwners(this.context, items)).keys()];
   }
 
   private parsed: { text: string | undefined; plan: ShardingPlan | undefined } = { text: undefined, plan: undefined };
@@ -121,7 +124,9 @@ export class ShardingService {
     const available = this.instances.availableInstances();
     if (available.length === 0) return 'no-instances';
     // Moving an item while it runs would let its new owner start it while the old one still runs.
-    if (config.monitorExecution && !options.evenIfItemsRun && this.hasRunningItems()) return 'items-running';
+    if (config.monitorExecution && !options.evenIfItemsRun && (await this.runningItems()).length > 0) {
+      return 'items-running';
+    }
     const { registry, path, cache, identity } = this.context;
     const flag = await registry.getStat(path.shardingNecessary);
     if (!flag) return 'not-needed';
@@ -164,9 +169,12 @@ export class ShardingService {
     const latest = plan ? latestEntry(plan) : undefined;
     const count = latest?.count ?? this.config().shardingTotalCount;
     if (latest && latest.from > Date.now()) return;
-    const stale = (cache.getChildren(path.sharding) ?? [])
+    const beyond = (cache.getChildren(path.sharding) ?? [])
       .map(Number)
-      .filter((item) => Number.isInteger(item) && item >= count && !cache.has(path.itemRunning(item)));
+      .filter((item) => Number.isInteger(item) && item >= count);
+    if (beyond.length === 0) return;
+    const running = await readRunningOwners(this.context, beyond);
+    const stale = beyond.filter((item) => !running.has(item));
     await Promise.all(stale.map((item) => registry.remove(path.shardingItem(item))));
   }
 

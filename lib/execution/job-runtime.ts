@@ -66,6 +66,12 @@ export class JobRuntime implements CoordinatorEvents {
   private readonly semaphore: Semaphore;
   private active = false;
   private missedWhileDisconnected = false;
+  /**
+   * Items this instance holds and has found free of another instance's `running` node since
+   * they became its own: they need no check at each fire. An item new to this instance is
+   * checked (one read) until its previous owner has finished it.
+   */
+  private readonly clearedItems = new Set<number>();
 
   constructor(
     readonly jobName: string,
@@ -163,6 +169,7 @@ export class JobRuntime implements CoordinatorEvents {
   }
 
   onSessionLost(): void {
+    this.clearedItems.clear();
     this.abortAll('session', 'this instance lost its ZooKeeper session, so the item is no longer its own');
   }
 
@@ -181,6 +188,7 @@ export class JobRuntime implements CoordinatorEvents {
       if (!this.deps.isConnected()) {
         // No new fires without a connection; the missed one runs once when it is back.
         this.missedWhileDisconnected = true;
+        this.clearedItems.clear();
         return undefined;
       }
       try {
@@ -191,23 +199,38 @@ export class JobRuntime implements CoordinatorEvents {
       const config = this.coordinator.config;
       if (config.maxTimeDiffSeconds >= 0 && !(await this.clockTolerable(config))) return undefined;
       const assignment = this.coordinator.assignmentFor(fireTime);
-      const toRun: number[] = [];
+      for (const item of this.clearedItems) if (!assignment.items.includes(item)) this.clearedItems.delete(item);
+      const candidates: number[] = [];
       for (const item of assignment.items) {
         const state = this.items.get(item);
         if (state?.running) {
           this.queueAfterRun(item, state, source, fireTime, config);
           continue;
         }
-        if (config.monitorExecution && this.coordinator.execution.isRunningElsewhere(item)) continue;
         // Being run elsewhere as failover: its owner leaves it alone meanwhile.
         if (this.coordinator.failover.isFailoverElsewhere(item)) continue;
-        toRun.push(item);
+        candidates.push(item);
       }
+      const toRun = config.monitorExecution ? await this.notRunningElsewhere(candidates) : candidates;
       return await this.execute(toRun, source, fireTime, config, assignment.count);
     } catch (error) {
       this.deps.logger.error(`Job "${this.jobName}": a fire failed: ${String(error)}`, undefined, 'ElasticJob');
       return undefined;
     }
+  }
+
+  /**
+   * The items not still running on their previous owner (moved while it ran them): those are
+   * skipped this fire. Only items new to this instance cost a read.
+   */
+  private async notRunningElsewhere(items: number[]): Promise<number[]> {
+    const unchecked = items.filter((item) => !this.clearedItems.has(item));
+    if (unchecked.length === 0) return items;
+    const elsewhere = await this.coordinator.execution.runningOwners(unchecked);
+    const busy = new Set<number>();
+    for (const [item, owner] of elsewhere) if (owner !== this.deps.instanceId) busy.add(item);
+    for (const item of unchecked) if (!busy.has(item)) this.clearedItems.add(item);
+    return items.filter((item) => !busy.has(item));
   }
 
   /** The clock check; a skew goes to the error handler, and stops the fire only with THROW. */

@@ -52,6 +52,16 @@ export interface CacheEvent {
 
 export type CacheListener = (event: CacheEvent) => void;
 
+export interface TreeCacheOptions {
+  /**
+   * For a node whose key it returns names for, the cache follows only those children, each by
+   * name (an exists watch), instead of all its children (a child watch). Other children of
+   * that node are neither cached nor watched, so creating and deleting them costs the cache
+   * nothing: how nodes written on every fire stay off the watch path.
+   */
+  fixedChildren?: (key: string) => readonly string[] | undefined;
+}
+
 /** A watch-kept copy of one subtree: reads are synchronous and cost ZooKeeper nothing. */
 export interface TreeCache {
   readonly root: string;
@@ -106,11 +116,20 @@ export interface RegistryCenter {
   /** Deletes a leaf node only if its data version is still `version`; false when it changed or is gone. */
   removeIfVersion(key: string, version: number): Promise<boolean>;
 
-  /** Starts (or returns the running) cache of the subtree at `key`, once loaded. */
-  addCacheData(key: string): Promise<TreeCache>;
+  /**
+   * Starts (or returns the running) cache of the subtree at `key`, once loaded. The options
+   * of the first call for a key are the ones that apply.
+   */
+  addCacheData(key: string, options?: TreeCacheOptions): Promise<TreeCache>;
   /** The started cache whose root covers `key`. */
   findCache(key: string): TreeCache | undefined;
   evictCacheData(key: string): void;
+
+  /**
+   * Resolves true once none of `keys` exists, watching them (no polling); false when
+   * `timeoutMs` passes first.
+   */
+  awaitAbsent(keys: readonly string[], timeoutMs: number): Promise<boolean>;
 
   /**
    * Runs `callback` while holding the Curator-compatible lock at `latchKey`

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { CACHE_LISTENER_FAILED, CACHE_LOAD_FAILED } from '../elastic-job.messages.js';
-import type { CacheEvent, CacheListener, TreeCache } from './registry-center.interface.js';
+import type { CacheEvent, CacheListener, TreeCache, TreeCacheOptions } from './registry-center.interface.js';
 import { joinKey, parentKey, reverseLexicographic } from './registry-keys.js';
 import { ZK, ZkCodeError, type ZkConnection, type ZkStat } from './zookeeper.client.js';
 
@@ -33,7 +33,9 @@ const RETRY_DELAY_MS = 200;
 /**
  * Keeps a subtree in memory with one-shot ZooKeeper watches (a data watch and a child watch
  * per node), re-armed each time one fires. A node is re-read only when its watch fires, so
- * steady state costs ZooKeeper nothing. After a reconnect the whole subtree is re-read; after
+ * steady state costs ZooKeeper nothing. Nodes named by `fixedChildren` have no child watch:
+ * each of their listed children is followed by an exists watch, and other children are
+ * ignored, so nodes written on every fire (an item's `running`) cause no reads. After a reconnect the whole subtree is re-read; after
  * a new session the watches are re-armed from scratch, and what vanished is reported removed.
  *
  * Responses on one session arrive in request order, and every applied read is checked
@@ -48,11 +50,15 @@ export class ZookeeperTreeCache implements TreeCache {
   private idleWaiters: Array<() => void> = [];
   private closed = false;
 
+  private readonly fixedChildren: (key: string) => readonly string[] | undefined;
+
   constructor(
     readonly root: string,
     private readonly source: CacheSource,
+    options: TreeCacheOptions = {},
   ) {
     this.watchGeneration = source.generation;
+    this.fixedChildren = options.fixedChildren ?? (() => undefined);
   }
 
   /** Loads the subtree; resolves once it is in memory with every watch armed. */
@@ -145,7 +151,56 @@ export class ZookeeperTreeCache implements TreeCache {
   }
 
   private async loadNode(key: string): Promise<void> {
-    if (await this.loadData(key)) await this.loadChildren(key);
+    if (this.isFixedChild(key)) return this.loadFixedChild(key);
+    if (!(await this.loadData(key))) return;
+    const fixed = this.fixedChildren(key);
+    if (!fixed) return this.loadChildren(key);
+    for (const name of fixed) this.track(this.loadFixedChild(joinKey(key, name)));
+  }
+
+  private isFixedChild(key: string): boolean {
+    if (key === this.root) return false;
+    return this.fixedChildren(parentKey(key))?.includes(key.slice(key.lastIndexOf('/') + 1)) ?? false;
+  }
+
+  /**
+   * A listed child of a fixed node: one exists watch, armed whether it exists or not (it
+   * fires on creation, change and deletion), and its data read when it exists. No child watch.
+   */
+  private async loadFixedChild(key: string): Promise<void> {
+    const generation = this.source.generation;
+    if (this.isStale(generation)) return;
+    const flags = this.flags(key);
+    const arm = !flags.exists;
+    if (arm) flags.exists = true;
+    const connection = this.source.connection();
+    const path = this.source.toPath(key);
+    let result: { data: string; stat: ZkStat } | undefined;
+    try {
+      const stat = await connection.exists(path, arm ? () => this.onFixedChildWatch(key, generation) : undefined);
+      result = stat ? await connection.getData(path) : undefined;
+    } catch (error) {
+      if (error instanceof ZkCodeError && error.code === ZK.NONODE) {
+        result = undefined; // deleted between the two reads: the exists watch reports it
+      } else {
+        if (arm && !this.isStale(generation)) flags.exists = false;
+        this.loadFailed(key, generation, error);
+        return;
+      }
+    }
+    if (this.isStale(generation)) return;
+    if (!result) {
+      this.removeSubtree(key);
+      return;
+    }
+    this.applyData(key, result.data, result.stat);
+    this.nodes.get(parentKey(key))?.children.add(key.slice(key.lastIndexOf('/') + 1));
+  }
+
+  private onFixedChildWatch(key: string, generation: number): void {
+    if (this.isStale(generation)) return;
+    this.flags(key).exists = false;
+    this.track(this.loadFixedChild(key));
   }
 
   /** Reads the node's data (arming its watch if none is armed); false when it is gone. */

@@ -13,6 +13,7 @@ import {
 } from '../errors/registry-operation.error.js';
 import { findOwnLatchChild, latchNodePrefix, sortLatchChildren } from './curator-latch.js';
 import type {
+  TreeCacheOptions,
   ConnectionStateChange,
   ConnectionStateListener,
   NodeStat,
@@ -546,10 +547,16 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
 
   persistEphemeral(key: string, value: string): Promise<void> {
     return this.run('persistEphemeral', key, async (conn, path) => {
+      // Usually absent (one request); otherwise ours is updated and another's replaced.
       for (let attempt = 0; ; attempt += 1) {
+        try {
+          await this.createWithParents(conn, path, value, ZK.EPHEMERAL);
+          return;
+        } catch (error) {
+          if (!(error instanceof ZkCodeError) || error.code !== ZK.NODEEXISTS || attempt >= 3) throw error;
+        }
         const existing = await conn.exists(path);
-        if (existing && existing.ephemeralOwner === conn.sessionId && attempt > 0) {
-          // Our own create landed although its reply was lost.
+        if (existing && existing.ephemeralOwner === conn.sessionId) {
           await conn.setData(path, value);
           return;
         }
@@ -559,12 +566,6 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
           } catch (error) {
             if (!(error instanceof ZkCodeError) || error.code !== ZK.NONODE) throw error;
           }
-        }
-        try {
-          await this.createWithParents(conn, path, value, ZK.EPHEMERAL);
-          return;
-        } catch (error) {
-          if (!(error instanceof ZkCodeError) || error.code !== ZK.NODEEXISTS || attempt >= 3) throw error;
         }
       }
     });
@@ -640,7 +641,7 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
 
   // ---------------------------------------------------------------- cache
 
-  async addCacheData(key: string): Promise<TreeCache> {
+  async addCacheData(key: string, options: TreeCacheOptions = {}): Promise<TreeCache> {
     assertRegistryKey(key);
     const running = this.caches.get(key);
     if (running) return running;
@@ -648,7 +649,7 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     if (starting) return starting;
     const start = (async () => {
       if (this.phase !== 'CONNECTED') await this.awaitConnection('cache', this.toPath(key), ZK.CONNECTIONLOSS);
-      const cache = new ZookeeperTreeCache(key, this);
+      const cache = new ZookeeperTreeCache(key, this, options);
       await cache.start();
       this.caches.set(key, cache);
       return cache;
@@ -672,6 +673,33 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
   evictCacheData(key: string): void {
     this.caches.get(key)?.close();
     this.caches.delete(key);
+  }
+
+  async awaitAbsent(keys: readonly string[], timeoutMs: number): Promise<boolean> {
+    keys.forEach(assertRegistryKey);
+    const deadline = Date.now() + timeoutMs;
+    for (const key of keys) {
+      for (;;) {
+        let changed!: Promise<void>;
+        const present = await this.run('exists', key, async (conn, path) => {
+          let fire!: () => void;
+          changed = new Promise<void>((resolve) => (fire = resolve));
+          // The watch is armed by the request itself: no change after the answer is missed.
+          return (await conn.exists(path, () => fire())) !== null;
+        });
+        if (!present) break;
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) return false;
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = await Promise.race([
+          changed.then(() => false),
+          new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), remaining))),
+        ]);
+        clearTimeout(timer);
+        if (timedOut) return false;
+      }
+    }
+    return true;
   }
 
   // ---------------------------------------------------------------- lock

@@ -171,7 +171,7 @@ describe('a cluster of instances: exactly once per item per fire', () => {
     await sleep(3_000);
     const lateA = cluster.records.filter((r) => r.instance === a && r.fireTime > disabledAt + 2_000);
     expect(lateA).toEqual([]);
-    expect(appA.operator.getShardingInfo(JOB).map((info) => info.instanceId)).toEqual(Array(6).fill(b));
+    expect((await appA.operator.getShardingInfo(JOB)).map((info) => info.instanceId)).toEqual(Array(6).fill(b));
     expect(appA.operator.getInstances(JOB)).toContainEqual({
       instanceId: a,
       serverIp: '127.0.0.1',

@@ -253,6 +253,64 @@ describe('registry center operations against a real ZooKeeper', () => {
       expect(cache.getChildren('/job')).toEqual(['config']);
     });
 
+    it('follows only the listed children of a fixed node: the others cost no event and no request', async () => {
+      const center = await fixture.open();
+      const writer = await fixture.open({ namespace: center.namespace });
+      await writer.persist('/job/sharding/0/instance', 'i1');
+      const cache = await center.addCacheData('/job', {
+        fixedChildren: (key) => (key === '/job/sharding/0' ? ['instance', 'disabled'] : undefined),
+      });
+      const events: string[] = [];
+      cache.addListener((event) => events.push(`${event.type} ${event.key} ${event.data}`));
+      expect(cache.getChildren('/job/sharding/0')).toEqual(['instance']);
+
+      const before = center.requestCounts();
+      for (let i = 0; i < 20; i += 1) {
+        await writer.persistEphemeral('/job/sharding/0/running', 'i1');
+        await writer.remove('/job/sharding/0/running');
+      }
+      await cache.sync();
+      const after = center.requestCounts();
+      const sent = Object.entries(after).reduce((sum, [op, n]) => sum + n - (before[op] ?? 0), 0);
+      expect(sent).toBe(1); // sync()'s own exists
+      expect(events).toEqual([]);
+      expect(cache.has('/job/sharding/0/running')).toBe(false);
+      expect(await center.get('/job/sharding/0/running')).toBeNull(); // not cached: read from ZooKeeper
+
+      await writer.persist('/job/sharding/0/disabled', '');
+      await waitFor('disabled added', () => cache.has('/job/sharding/0/disabled'));
+      await writer.persist('/job/sharding/0/instance', 'i2');
+      await waitFor('instance updated', () => cache.get('/job/sharding/0/instance') === 'i2');
+      await writer.remove('/job/sharding/0/disabled');
+      await waitFor('disabled removed', () => !cache.has('/job/sharding/0/disabled'));
+      await writer.persist('/job/sharding/0/disabled', 'again');
+      await waitFor('disabled added again', () => cache.get('/job/sharding/0/disabled') === 'again');
+
+      expect(events).toEqual([
+        'added /job/sharding/0/disabled ',
+        'updated /job/sharding/0/instance i2',
+        'removed /job/sharding/0/disabled ',
+        'added /job/sharding/0/disabled again',
+      ]);
+      expect(cache.getChildren('/job/sharding/0')).toEqual(['instance', 'disabled']);
+    });
+
+    it('awaitAbsent resolves when the nodes are deleted, and false at its timeout', async () => {
+      const center = await fixture.open();
+      const writer = await fixture.open({ namespace: center.namespace });
+      await writer.persist('/job/sharding/0/running', 'x');
+      await writer.persist('/job/sharding/1/running', 'y');
+      const keys = ['/job/sharding/0/running', '/job/sharding/1/running', '/job/sharding/2/running'];
+
+      expect(await center.awaitAbsent(keys, 300)).toBe(false);
+      const waiting = center.awaitAbsent(keys, 20_000);
+      await writer.remove('/job/sharding/1/running');
+      await sleep(200);
+      await writer.remove('/job/sharding/0/running');
+      expect(await waiting).toBe(true);
+      expect(await center.awaitAbsent(keys, 0)).toBe(true); // no time to wait, but a look
+    });
+
     it('converges after a burst of 1,000 changes', async () => {
       const center = await fixture.open();
       const writer = await fixture.open({ namespace: center.namespace });
