@@ -89,12 +89,12 @@ Module({
   providers: [BenchJobs],
 })(BenchModule);
 
-const createdAt = performance.now();
-const app = await NestFactory.createApplicationContext(BenchModule, { logger: false, abortOnError: false });
+// createApplicationContext() runs init: module init registers every job in ZooKeeper.
 const initStart = performance.now();
+const app = await NestFactory.createApplicationContext(BenchModule, { logger: false, abortOnError: false });
 await app.init();
 const initMs = performance.now() - initStart;
-emit({ event: 'ready', pid: process.pid, initMs, createMs: initStart - createdAt });
+emit({ event: 'ready', pid: process.pid, initMs });
 
 if (mode !== 'schedule' && env.REPORT_ASSIGNED) {
   const operator = app.get(JobOperator);

@@ -3,6 +3,19 @@
  * registry center's business). The same paths, modes and data a Java instance uses.
  */
 const CACHED_ITEM_CHILDREN = ['instance', 'disabled', 'misfire', 'failover', 'failovering'] as const;
+const NO_CHILDREN: readonly string[] = [];
+const LEAF_PATTERNS = [
+  /^config$/,
+  /^servers\/[^/]+$/,
+  /^instances\/[^/]+$/,
+  /^leaving\/[^/]+$/,
+  /^trigger\/[^/]+$/,
+  /^leader\/election\/instance$/,
+  /^leader\/(election|failover)\/latch\/[^/]+$/,
+  /^leader\/sharding\/(necessary|processing|plan)$/,
+  /^leader\/failover\/items\/[^/]+$/,
+  /^systemTime\/current$/,
+];
 
 export class JobNodePath {
   readonly root: string;
@@ -93,12 +106,16 @@ export class JobNodePath {
   }
 
   /**
-   * What the job's cache follows under an item (`sharding/{i}`): every child but `running`,
-   * which is written twice per item per fire and is read from ZooKeeper when needed.
+   * The children the job's cache follows under `key` (`undefined`: all, with a child watch).
+   * Under an item (`sharding/{i}`), every child but `running`, which is written twice per item
+   * per fire and read from ZooKeeper when needed; ElasticJob's leaf nodes, none.
    */
   cachedChildrenOf(key: string): readonly string[] | undefined {
-    const prefix = `${this.sharding}/`;
-    return key.startsWith(prefix) && /^\d+$/.test(key.slice(prefix.length)) ? CACHED_ITEM_CHILDREN : undefined;
+    if (!key.startsWith(`${this.root}/`)) return undefined;
+    const rest = key.slice(this.root.length + 1);
+    if (/^sharding\/\d+$/.test(rest)) return CACHED_ITEM_CHILDREN;
+    // ElasticJob's leaves: no child watch (one request and one watch less per node).
+    return LEAF_PATTERNS.some((pattern) => pattern.test(rest)) ? NO_CHILDREN : undefined;
   }
 
   /** The item a `sharding/{i}/...` key belongs to, or undefined. */

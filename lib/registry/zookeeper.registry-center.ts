@@ -431,10 +431,9 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     return created;
   }
 
-  /** Makes sure a persistent node exists at `path` (and its parents). */
+  /** Makes sure a persistent node exists at `path` (and its parents): a create, usually. */
   private async ensureNode(conn: ZkConnection, path: string): Promise<void> {
     if (path === '' || path === '/') return;
-    if (await conn.exists(path)) return;
     try {
       await conn.create(path, '', ZK.PERSISTENT);
       await this.protect(conn, path);

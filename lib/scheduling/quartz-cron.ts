@@ -8,6 +8,14 @@ import type { ResolvedTimeZone } from '../config/time-zone.js';
  * Quartz would is refused here, never run on a different schedule.
  */
 export class QuartzCron {
+  /**
+   * Parsed expressions, shared: croner keeps a 10,000-entry year table per pattern (80 KB),
+   * and evaluating a paused pattern is a pure function of the date given, so jobs with the
+   * same cron and zone share one.
+   */
+  private static readonly shared = new Map<string, QuartzCron>();
+  private static readonly SHARED_LIMIT = 1_000;
+
   private constructor(
     readonly expression: string,
     private readonly cron: Cron,
@@ -16,6 +24,21 @@ export class QuartzCron {
   /** Parses, or throws an Error whose message says what is wrong. */
   static parse(expression: string, timeZone: ResolvedTimeZone): QuartzCron {
     if (typeof expression !== 'string' || expression.trim() === '') throw new Error('it is empty');
+    const key = `${expression.trim().split(/\s+/).join(' ')}|${JSON.stringify(timeZone)}`;
+    const known = QuartzCron.shared.get(key);
+    if (known) {
+      if (!known.next(new Date())) throw new Error('it never fires again');
+      return known;
+    }
+    const parsed = QuartzCron.parseNew(expression, timeZone);
+    if (QuartzCron.shared.size >= QuartzCron.SHARED_LIMIT) {
+      QuartzCron.shared.delete(QuartzCron.shared.keys().next().value!);
+    }
+    QuartzCron.shared.set(key, parsed);
+    return parsed;
+  }
+
+  private static parseNew(expression: string, timeZone: ResolvedTimeZone): QuartzCron {
     const fields = expression.trim().split(/\s+/);
     if (fields.length !== 6 && fields.length !== 7) {
       throw new Error(`it has ${fields.length} fields; Quartz needs 6 or 7 (seconds first, the year last)`);

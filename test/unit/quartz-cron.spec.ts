@@ -32,6 +32,18 @@ describe('Quartz cron expressions', () => {
     expect(next3(expression)).toEqual(expected);
   });
 
+  it('shares one parsed expression between jobs with the same cron and zone', () => {
+    const zone = resolveTimeZone('Asia/Shanghai');
+    const first = QuartzCron.parse('0 0/5 * * * ?', zone);
+
+    expect(QuartzCron.parse(' 0  0/5 * * * ? ', zone)).toBe(first);
+    expect(QuartzCron.parse('0 0/5 * * * ?', resolveTimeZone('GMT+08:00'))).not.toBe(first);
+    expect(QuartzCron.parse('0 0/10 * * * ?', zone)).not.toBe(first);
+    const after = new Date('2026-03-01T00:02:00Z');
+    expect(first.next(after)).toEqual(new Date('2026-03-01T00:05:00Z'));
+    expect(first.next(after)).toEqual(new Date('2026-03-01T00:05:00Z')); // no state between calls
+  });
+
   it('honours IANA zones and GMT offsets', () => {
     expect(next3('0 0 12 * * ?', resolveTimeZone('Asia/Shanghai'))[0]).toBe('2026-11-21T04:00:00.000Z');
     expect(next3('0 0 12 * * ?', resolveTimeZone('GMT+08:00'))[0]).toBe('2026-11-21T04:00:00.000Z');
