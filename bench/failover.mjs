@@ -17,7 +17,8 @@ export async function run({ server, rounds = 10, sessionTimeoutMs = 4_000, log }
       JOB: 'failover-bench',
       COUNT: '3',
       CRON: '0/2 * * * * ?',
-      ITEM_MS: '60000',
+      ITEM_MS: '30000',
+      AUTO_START: 'false',
       FAILOVER: 'true',
       MISFIRE: 'false',
       SESSION_TIMEOUT_MS: String(sessionTimeoutMs),
@@ -25,6 +26,8 @@ export async function run({ server, rounds = 10, sessionTimeoutMs = 4_000, log }
     const instances = ['a', 'b', 'c'].map((name) => new Instance(`127.0.0.1@-@${name}${round}`, env));
     try {
       await Promise.all(instances.map((instance) => instance.ready()));
+      // All three join together, so the first fire already spreads the items.
+      await Promise.all(instances.map((instance) => instance.start()));
       // A fire in which each instance runs one item: all three are mid-item.
       let fire;
       await until(
@@ -38,10 +41,12 @@ export async function run({ server, rounds = 10, sessionTimeoutMs = 4_000, log }
           fire = [...byFire].find(([, owners]) => owners.size === 3)?.[0];
           return fire !== undefined;
         },
-        30_000,
+        75_000,
         'a fire with one item on each instance',
       );
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Killed at a random point of the item: the session ends a session timeout after the
+      // instance's last request or heartbeat (every third of it), so when matters.
+      await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 1_700));
       const victim = instances[round % 3];
       const item = victim.events.find((event) => event.event === 'start' && event.fire === fire).item;
       const survivors = instances.filter((instance) => instance !== victim);

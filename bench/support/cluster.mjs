@@ -88,6 +88,12 @@ export class Instance {
     return this.events.filter((event) => event.event === 'stats')[count];
   }
 
+  /** With AUTO_START=false: join the cluster and start firing. */
+  start() {
+    this.child.stdin.write('start\n');
+    return this.next((event) => event.event === 'started', 30_000, 'started');
+  }
+
   kill(signal = 'SIGKILL') {
     this.child.kill(signal);
   }

@@ -6,6 +6,7 @@
 //   ITEM_MS (how long an item takes), FAILOVER, MISFIRE, MONITOR_EXECUTION (true|false)
 //   EVENTS=starts: one line per item start (default); EVENTS=none: only the summary lines
 //   REPORT_ASSIGNED=1: print {"event":"assigned"} once every job has an owner for every item
+//   AUTO_START=false: join the cluster and fire only on the stdin command "start"
 // Stdout: JSON lines. Commands on stdin: "stats" prints requests, memory and lateness samples.
 import 'reflect-metadata';
 import { createInterface } from 'node:readline';
@@ -84,6 +85,7 @@ Module({
             serverIp: '127.0.0.1',
             logger: false,
             shutdownTimeoutMs: 3000,
+            autoStart: env.AUTO_START !== 'false',
           }),
         ],
   providers: [BenchJobs],
@@ -110,6 +112,13 @@ if (mode !== 'schedule' && env.REPORT_ASSIGNED) {
 }
 
 createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line.trim() === 'start') {
+    app
+      .get(JobOperator)
+      .start()
+      .then(() => emit({ event: 'started' }));
+    return;
+  }
   if (line.trim() !== 'stats') return;
   const registry = mode === 'schedule' ? undefined : app.get(ELASTIC_JOB_REGISTRY_CENTER);
   const memory = process.memoryUsage();
