@@ -58,7 +58,7 @@ describe('ZooKeeper requests per fire (3 instances, 10 items, every second)', ()
     const runs = log.of('cost').filter((e) => e.startedAt >= from && e.startedAt < to - 500);
     const fires = new Set(runs.map((e) => e.fireTime));
     expect(fires.size).toBeGreaterThanOrEqual(3);
-    apps.forEach((app, index) => {
+    apps.forEach((_app, index) => {
       const sent = delta(before[index], after[index]);
       const name = ['a', 'b', 'c'][index];
       const ran = log.of('cost').filter((e) => e.instance === name && e.startedAt >= from && e.startedAt < to);
