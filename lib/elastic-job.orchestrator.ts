@@ -43,7 +43,7 @@ interface ManagedJob {
   runtime: JobRuntime;
 }
 
-const REGISTRATION_CONCURRENCY = 32;
+const REGISTRATION_CONCURRENCY = 64;
 const LOOP_TICK_MS = 100;
 
 /**
