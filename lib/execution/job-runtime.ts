@@ -31,6 +31,8 @@ interface ItemState {
   settled?: Promise<void>;
   /** Why it was aborted, when it was. */
   abortReason?: 'shutdown' | 'session';
+  /** The write of its `running` node, which its deletion waits for. */
+  registered?: Promise<void>;
 }
 
 interface RunWaiter {
@@ -336,7 +338,14 @@ export class JobRuntime implements CoordinatorEvents {
       });
       let handlerDone: Promise<unknown> = Promise.resolve();
       try {
-        if (config.monitorExecution) await this.coordinator.execution.registerBegin(item, config.failover);
+        if (config.monitorExecution) {
+          // Written as the handler starts rather than before it: a hundred items of one fire
+          // would otherwise wait, in line at the server, for a hundred creates. A failed
+          // write leaves the run without failover protection; it is logged, the run goes on.
+          state.registered = this.coordinator.execution
+            .registerBegin(item, config.failover)
+            .catch((error: unknown) => this.warn(`writing running on item ${item}`, error));
+        }
         if (controller.signal.aborted) throw controller.signal.reason;
         const invoke = () => Promise.resolve().then(() => this.deps.handler(context));
         const handlerPromise = Promise.resolve().then(() => this.deps.decorator.decorate(invoke, context)());
@@ -413,6 +422,8 @@ export class JobRuntime implements CoordinatorEvents {
     // After a lost session the node belonged to the old session; after a shutdown abort with
     // failover on, it is left for the survivors to take the item over.
     const keepRunningNode = state.abortReason === 'session' || (state.abortReason === 'shutdown' && config.failover);
+    await state.registered;
+    state.registered = undefined;
     if (config.monitorExecution && !keepRunningNode) {
       await this.coordinator.execution
         .registerComplete(item)
