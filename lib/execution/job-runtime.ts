@@ -373,12 +373,18 @@ export class JobRuntime implements CoordinatorEvents {
     })();
 
     // The item stays ours (and `running`) until its handler has really returned.
-    void result.then(async ({ handlerDone }) => {
+    const completed = result.then(async ({ handlerDone }) => {
       await handlerDone;
       await this.completeItem(item, state, config, source);
       markSettled();
     });
-    return result.then(({ result: itemResult }) => itemResult);
+    return result.then(async ({ result: itemResult }) => {
+      // A run whose handler returned is reported once its cleanup is done, so the next fire or
+      // trigger finds the item free; one that timed out or was aborted is reported at once
+      // (its handler may go on).
+      if (itemResult.status === 'SUCCEEDED' || itemResult.status === 'FAILED') await completed;
+      return itemResult;
+    });
   }
 
   /** Resolves with the handler's outcome, its timeout, or its abort, whichever comes first. */

@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { Injectable } from '@nestjs/common';
 import { describe, expect, it, vi } from 'vitest';
 import { useZooKeeperServer } from '../support/suite.js';
+import { ELASTIC_JOB_REGISTRY_CENTER } from '../../lib/elastic-job.constants.js';
 import { JobExecutionError } from '../../lib/errors/index.js';
+import type { ZookeeperRegistryCenter } from '../../lib/registry/zookeeper.registry-center.js';
 import type { JobErrorHandler } from '../../lib/interfaces/job-error-handler.interface.js';
 import type { ShardingContext } from '../../lib/interfaces/sharding-context.interface.js';
 import { ExecutionLog, jobClass } from '../support/nest-apps.js';
@@ -133,6 +135,27 @@ describe('ElasticJobModule on one instance, against a real ZooKeeper', () => {
     const zk = await registries.open({ namespace });
     // The trigger node is consumed.
     expect(await zk.getChildrenKeys('/nightly/trigger')).toEqual([]);
+  });
+
+  it('an awaited run is over when it resolves: the next trigger finds every item free', async () => {
+    const namespace = uniqueNamespace('back-to-back');
+    const Job = jobClass({ name: 'quick', cron: '0 0 3 * * ?', shardingTotalCount: 4 }, (ctx) => ctx.shardingItem);
+    const { app, operator } = await apps.create(namespace, [Job], {}, false);
+    // Slow clean-up: deleting a running node takes 300 ms.
+    const registry = app.get(ELASTIC_JOB_REGISTRY_CENTER) as ZookeeperRegistryCenter;
+    const remove = registry.remove.bind(registry);
+    registry.remove = async (key: string) => {
+      if (key.endsWith('/running')) await sleep(300);
+      return remove(key);
+    };
+    await app.init();
+    for (let round = 0; round < 3; round += 1) {
+      const run = await operator.triggerAndWait('quick', { timeoutMs: 10_000 });
+      expect(
+        run.items.map((item) => item.item),
+        `round ${round}`,
+      ).toEqual([0, 1, 2, 3]);
+    }
   });
 
   it('a trigger that arrives while the job runs is queued, not dropped', async () => {
