@@ -1,10 +1,10 @@
 // Scale: 1,000 jobs in one process (boot to every job assigned, memory, ZooKeeper watches and
 // nodes), and 5 instances × 200 jobs (the whole cluster resharded after one instance leaves).
 import { AssignmentWatcher, Instance, openRegistry } from './support/cluster.mjs';
-import { round } from './support/stats.mjs';
+import { round, summarize } from './support/stats.mjs';
 
 export const title = 'Scale: 1,000 jobs in one process; 5 instances × 200 jobs';
-export const quickOptions = { jobs: 100, clusterInstances: 3, clusterJobs: 30 };
+export const quickOptions = { jobs: 100, boots: 1, clusterInstances: 3, clusterJobs: 30 };
 
 const NEVER_IN_THE_RUN = '0 0 3 * * ?';
 const MB = 2 ** 20;
@@ -99,17 +99,26 @@ async function cluster(server, count, jobs, log) {
   }
 }
 
-export async function run({ server, jobs = 1000, clusterInstances = 5, clusterJobs = 200, log }) {
-  const single = await oneProcess(server, jobs, log);
+export async function run({ server, jobs = 1000, boots = 3, clusterInstances = 5, clusterJobs = 200, log }) {
+  // Several boots (a fresh namespace each): the median and the spread, not one draw.
+  const runs = [];
+  for (let boot = 0; boot < boots; boot += 1) runs.push(await oneProcess(server, jobs, log));
+  const byTime = [...runs].sort((a, b) => a.initToAssignedMs - b.initToAssignedMs);
+  const single = byTime[Math.floor((byTime.length - 1) / 2)];
+  const boot = summarize(runs.map((r) => r.initToAssignedMs));
+  const rss = summarize(runs.map((r) => r.rssAfterMb));
   const fleet = await cluster(server, clusterInstances, clusterJobs, log);
   return {
     oneProcess: single,
+    oneProcessRuns: runs,
+    initToAssignedMs: boot,
+    rssAfterMb: rss,
     cluster: fleet,
     targets: { initToAssignedMs: 10_000, rssMb: 200 },
-    met: single.initToAssignedMs < 10_000 && single.rssAfterMb < 200,
+    met: boot.p50 < 10_000 && rss.max < 200,
     figures: [
-      [`${jobs} jobs: init to every job assigned`, `${single.initToAssignedMs} ms   target < 10000 ms`],
-      [`${jobs} jobs: RSS once assigned`, `${single.rssAfterMb} MB   target < 200 MB`],
+      [`${jobs} jobs: init to every job assigned (target < 10 s)`, boot],
+      [`${jobs} jobs: RSS once assigned (target < 200 MB)`, rss, 'MB'],
       [`${jobs} jobs: ZooKeeper watches / nodes`, `${single.zookeeperWatches} / ${single.zookeeperNodes}`],
       [`${jobs} jobs: requests sent to boot`, `${single.requestsSent}`],
       [`${clusterInstances} × ${clusterJobs}: boot to every job assigned`, `${fleet.bootToAllAssignedMs} ms`],

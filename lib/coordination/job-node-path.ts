@@ -11,7 +11,8 @@ const LEAF_PATTERNS = [
   /^leaving\/[^/]+$/,
   /^trigger\/[^/]+$/,
   /^leader\/election\/instance$/,
-  /^leader\/(election|failover)\/latch\/[^/]+$/,
+  // The latches are Curator's, read directly by whoever takes them: the cache skips their nodes.
+  /^leader\/(election|failover)\/latch$/,
   /^leader\/sharding\/(necessary|processing|plan)$/,
   /^leader\/failover\/items\/[^/]+$/,
   /^systemTime\/current$/,

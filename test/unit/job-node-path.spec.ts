@@ -11,7 +11,8 @@ describe('what the job cache follows', () => {
     ['/order-sync/servers/10.0.0.1', []],
     ['/order-sync/instances/10.0.0.1@-@42', []],
     ['/order-sync/leader/election/instance', []],
-    ['/order-sync/leader/election/latch/_c_4b1e-latch-0000000003', []],
+    ['/order-sync/leader/election/latch', []],
+    ['/order-sync/leader/failover/latch', []],
     ['/order-sync/leader/sharding/plan', []],
     ['/order-sync/leader/failover/items/2', []],
     ['/order-sync/trigger/10.0.0.1@-@42', []],
@@ -24,7 +25,6 @@ describe('what the job cache follows', () => {
     '/order-sync/sharding',
     '/order-sync/servers',
     '/order-sync/leader',
-    '/order-sync/leader/election/latch',
     '/order-sync/sharding/x',
     '/other-job/config',
   ])('%s: every child (a child watch)', (key) => {
