@@ -1,8 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ELASTIC_JOB_REGISTRY_CENTER } from '../../lib/elastic-job.constants.js';
-import type { RegistryCenter } from '../../lib/registry/registry-center.interface.js';
-import { byFire, exactlyOnceProblems, type FireRecord } from '../support/fires.js';
-import { AppFixture, jobClass } from '../support/nest-apps.js';
+import { doubleRuns, exactlyOnceProblems, type FireRecord } from '../support/fires.js';
+import { AppFixture, startRecordingInstances } from '../support/nest-apps.js';
 import { sleep, uniqueNamespace, waitFor } from '../support/wait.js';
 import { ZooKeeperTestingCluster } from '../../lib/testing/index.js';
 
@@ -19,32 +17,12 @@ describe('a 3-node ensemble losing servers under running jobs', () => {
   it('one server killed, later the ensemble leader: jobs keep firing, no item runs twice', async () => {
     const namespace = uniqueNamespace('ensemble-jobs');
     const records: FireRecord[] = [];
-    const centers: RegistryCenter[] = [];
-    for (const id of ['z1@-@1', 'z2@-@2']) {
-      const Job = jobClass({ name: 'steady', cron: '* * * * * ?', shardingTotalCount: 4 }, (ctx) => {
-        records.push({
-          fireTime: ctx.fireTime.getTime(),
-          item: ctx.shardingItem,
-          instance: id,
-          source: ctx.executionSource,
-        });
-      });
-      const { app } = await apps.create(namespace, [Job], {
-        instanceId: id,
-        zookeeper: {
-          serverLists: ensemble.connectString,
-          namespace,
-          sessionTimeoutMs: 15_000,
-          connectionTimeoutMs: 10_000,
-        },
-      });
-      centers.push(app.get<RegistryCenter>(ELASTIC_JOB_REGISTRY_CENTER));
-    }
-    await waitFor(
-      'both run items',
-      () => ['z1@-@1', 'z2@-@2'].every((id) => records.some((r) => r.instance === id)),
-      15_000,
-    );
+    const centers = await startRecordingInstances(apps, namespace, ['z1@-@1', 'z2@-@2'], records, {
+      serverLists: ensemble.connectString,
+      namespace,
+      sessionTimeoutMs: 15_000,
+      connectionTimeoutMs: 10_000,
+    });
 
     const leader = await ensemble.leaderIndex();
     const follower = leader === 0 ? 1 : 0;
@@ -66,12 +44,7 @@ describe('a 3-node ensemble losing servers under running jobs', () => {
     const resumed = Math.ceil((Date.now() + 1_000) / 1_000) * 1_000;
     await sleep(4_000);
 
-    const doubles: string[] = [];
-    for (const [fire, items] of byFire(records)) {
-      for (const [item, runners] of items)
-        if (runners.length > 1) doubles.push(`${new Date(fire).toISOString()} item ${item}`);
-    }
-    expect(doubles).toEqual([]);
+    expect(doubleRuns(records)).toEqual([]);
     expect(exactlyOnceProblems(records, resumed, Math.floor((Date.now() - 2_000) / 1_000) * 1_000, () => 4)).toEqual(
       [],
     );

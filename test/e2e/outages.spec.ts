@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ELASTIC_JOB_REGISTRY_CENTER } from '../../lib/elastic-job.constants.js';
 import type { RegistryCenter } from '../../lib/registry/registry-center.interface.js';
-import { byFire, exactlyOnceProblems, type FireRecord } from '../support/fires.js';
-import { AppFixture, jobClass } from '../support/nest-apps.js';
+import { doubleRuns, exactlyOnceProblems, type FireRecord } from '../support/fires.js';
+import { AppFixture, startRecordingInstances } from '../support/nest-apps.js';
 import { RegistryFixture } from '../support/registry.js';
 import { sleep, uniqueNamespace, waitFor } from '../support/wait.js';
 import { ZooKeeperTestingServer } from '../../lib/testing/index.js';
@@ -24,45 +23,19 @@ afterAll(() => server?.close());
 const JOB = 'steady';
 const ids = ['o1@-@1', 'o2@-@2'];
 
-async function startPair(
-  namespace: string,
-  records: FireRecord[],
-  sessionTimeoutMs: number,
-): Promise<RegistryCenter[]> {
-  const centers: RegistryCenter[] = [];
-  for (const id of ids) {
-    const Job = jobClass({ name: JOB, cron: '* * * * * ?', shardingTotalCount: 4 }, (ctx) => {
-      records.push({
-        fireTime: ctx.fireTime.getTime(),
-        item: ctx.shardingItem,
-        instance: id,
-        source: ctx.executionSource,
-      });
-    });
-    const { app } = await apps.create(namespace, [Job], {
-      instanceId: id,
-      zookeeper: { serverLists: server.connectString, namespace, sessionTimeoutMs, connectionTimeoutMs: 5_000 },
-    });
-    centers.push(app.get<RegistryCenter>(ELASTIC_JOB_REGISTRY_CENTER));
-  }
-  await waitFor('both run items', () => ids.every((id) => records.some((r) => r.instance === id)), 10_000);
-  return centers;
+function startPair(namespace: string, records: FireRecord[], sessionTimeoutMs: number): Promise<RegistryCenter[]> {
+  return startRecordingInstances(apps, namespace, ids, records, {
+    serverLists: server.connectString,
+    namespace,
+    sessionTimeoutMs,
+    connectionTimeoutMs: 5_000,
+  });
 }
 
 /** The first whole second after every instance is connected again. */
 async function reconnected(centers: RegistryCenter[]): Promise<number> {
   await waitFor('every instance connected again', () => centers.every((center) => center.isConnected), 30_000);
   return Math.ceil((Date.now() + 1_000) / 1_000) * 1_000;
-}
-
-/** No (fire, item) ran twice, whatever else happened. */
-function doubles(records: readonly FireRecord[]): string[] {
-  const problems: string[] = [];
-  for (const [fire, items] of byFire(records)) {
-    for (const [item, runners] of items)
-      if (runners.length > 1) problems.push(`${new Date(fire).toISOString()} item ${item}: ${runners.join(', ')}`);
-  }
-  return problems;
 }
 
 describe('ZooKeeper outages, checked on the execution record', () => {
@@ -86,7 +59,7 @@ describe('ZooKeeper outages, checked on the execution record', () => {
     expect(
       await Promise.all(ids.map(async (id) => (await zk.getStat(`/${JOB}/instances/${id}`))?.ephemeralOwner)),
     ).toEqual(sessions);
-    expect(doubles(records)).toEqual([]);
+    expect(doubleRuns(records)).toEqual([]);
     // Fires during the outage did not start; each item ran once more (MISFIRE) when it was back.
     const duringOutage = records.filter(
       (r) => r.source === 'NORMAL_TRIGGER' && r.fireTime > stoppedAt + 1_000 && r.fireTime < restartedAt - 1_000,
@@ -125,7 +98,7 @@ describe('ZooKeeper outages, checked on the execution record', () => {
       ),
     );
     await sleep(4_000);
-    expect(doubles(records)).toEqual([]);
+    expect(doubleRuns(records)).toEqual([]);
     expect(exactlyOnceProblems(records, recovered, Math.floor((Date.now() - 2_000) / 1_000) * 1_000, () => 4)).toEqual(
       [],
     );

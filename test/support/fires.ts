@@ -71,3 +71,13 @@ export function expectedOwners(instances: readonly string[], count: number): Map
 export function secondFloor(time: number): number {
   return Math.floor(time / 1_000) * 1_000;
 }
+
+/** Every (fire, item) that ran on more than one instance, whatever else happened. */
+export function doubleRuns(records: readonly FireRecord[]): string[] {
+  const problems: string[] = [];
+  for (const [fire, items] of byFire(records)) {
+    for (const [item, runners] of items)
+      if (runners.length > 1) problems.push(`${new Date(fire).toISOString()} item ${item}: ${runners.join(', ')}`);
+  }
+  return problems;
+}

@@ -1,12 +1,16 @@
 import { Injectable, type INestApplication, type Provider, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ElasticJob } from '../../lib/decorators/elastic-job.decorator.js';
+import { ELASTIC_JOB_REGISTRY_CENTER } from '../../lib/elastic-job.constants.js';
+import type { RegistryCenter } from '../../lib/registry/registry-center.interface.js';
+import type { FireRecord } from './fires.js';
 import { ElasticJobModule } from '../../lib/elastic-job.module.js';
 import type { ElasticJobModuleOptions } from '../../lib/interfaces/elastic-job-module-options.interface.js';
 import type { ElasticJobOptions } from '../../lib/interfaces/elastic-job-options.interface.js';
 import type { ShardingContext } from '../../lib/interfaces/sharding-context.interface.js';
 import { JobOperator } from '../../lib/job.operator.js';
 import { RecordingLogger } from './registry.js';
+import { waitFor } from './wait.js';
 
 /** One handler call, as a test sees it. */
 export interface Execution {
@@ -109,4 +113,33 @@ export class ExecutionLog {
   of(job: string): Execution[] {
     return this.executions.filter((e) => e.job === job);
   }
+}
+
+/**
+ * Instances of one 4-item job firing every second, each recording its runs in `records`, with
+ * the given ZooKeeper options; resolves with their registry centers once every one ran items.
+ */
+export async function startRecordingInstances(
+  apps: AppFixture,
+  namespace: string,
+  ids: readonly string[],
+  records: FireRecord[],
+  zookeeper: ElasticJobModuleOptions['zookeeper'],
+  job = 'steady',
+): Promise<RegistryCenter[]> {
+  const centers: RegistryCenter[] = [];
+  for (const id of ids) {
+    const Job = jobClass({ name: job, cron: '* * * * * ?', shardingTotalCount: 4 }, (ctx) => {
+      records.push({
+        fireTime: ctx.fireTime.getTime(),
+        item: ctx.shardingItem,
+        instance: id,
+        source: ctx.executionSource,
+      });
+    });
+    const { app } = await apps.create(namespace, [Job], { instanceId: id, zookeeper });
+    centers.push(app.get<RegistryCenter>(ELASTIC_JOB_REGISTRY_CENTER));
+  }
+  await waitFor('every instance runs items', () => ids.every((id) => records.some((r) => r.instance === id)), 15_000);
+  return centers;
 }
