@@ -1,6 +1,6 @@
 // Crash to failover: SIGKILL an instance in the middle of an item of a `failover: true` job,
 // time from the kill to that item starting on a survivor (source FAILOVER).
-import { Instance, until } from './support/cluster.mjs';
+import { fireOnEvery, Instance } from './support/cluster.mjs';
 import { summarize } from './support/stats.mjs';
 
 export const title = 'Crash to failover';
@@ -29,21 +29,7 @@ export async function run({ server, rounds = 10, sessionTimeoutMs = 4_000, log }
       // All three join together, so the first fire already spreads the items.
       await Promise.all(instances.map((instance) => instance.start()));
       // A fire in which each instance runs one item: all three are mid-item.
-      let fire;
-      await until(
-        () => {
-          const byFire = new Map();
-          for (const instance of instances) {
-            for (const event of instance.events.filter((e) => e.event === 'start')) {
-              byFire.set(event.fire, (byFire.get(event.fire) ?? new Set()).add(instance));
-            }
-          }
-          fire = [...byFire].find(([, owners]) => owners.size === 3)?.[0];
-          return fire !== undefined;
-        },
-        75_000,
-        'a fire with one item on each instance',
-      );
+      const fire = await fireOnEvery(instances, 75_000);
       // Killed at a random point of the item: the session ends a session timeout after the
       // instance's last request or heartbeat (every third of it), so when matters.
       await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 1_700));

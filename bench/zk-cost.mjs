@@ -1,7 +1,7 @@
 // ZooKeeper cost per fire: requests the server receives (mntr) and the requests each instance
 // sends, by operation, per fire and instance, for a 10-item job on 3 instances firing every
 // second, with monitorExecution off and on.
-import { Instance, sleep, until } from './support/cluster.mjs';
+import { fireOnEvery, Instance, sleep } from './support/cluster.mjs';
 import { round } from './support/stats.mjs';
 
 export const title = 'ZooKeeper requests per fire';
@@ -81,19 +81,7 @@ export async function run({ server, windowS = 20, log }) {
       monitorExecution,
     );
     // Warm up: every instance has run its items in one fire, then a few more fires.
-    await until(
-      () => {
-        const fires = new Map();
-        for (const instance of instances) {
-          for (const e of instance.events.filter((event) => event.event === 'start')) {
-            fires.set(e.fire, (fires.get(e.fire) ?? new Set()).add(instance));
-          }
-        }
-        return [...fires.values()].some((owners) => owners.size === INSTANCES);
-      },
-      30_000,
-      'a fire on every instance',
-    );
+    await fireOnEvery(instances, 30_000);
     await sleep(3_000);
     const result = await measure(server, instances, windowS);
     await Promise.all(instances.map((instance) => instance.stop()));

@@ -22,6 +22,29 @@ export async function until(predicate, timeoutMs, what, everyMs = 10) {
   }
 }
 
+/**
+ * Resolves with the first fire time at which every one of `instances` started an item
+ * (rejects after `timeoutMs`).
+ */
+export async function fireOnEvery(instances, timeoutMs) {
+  let fire;
+  await until(
+    () => {
+      const owners = new Map();
+      for (const instance of instances) {
+        for (const event of instance.events.filter((e) => e.event === 'start')) {
+          owners.set(event.fire, (owners.get(event.fire) ?? new Set()).add(instance));
+        }
+      }
+      fire = [...owners].find(([, set]) => set.size === instances.length)?.[0];
+      return fire !== undefined;
+    },
+    timeoutMs,
+    'a fire with items on every instance',
+  );
+  return fire;
+}
+
 /** One bench instance (see instance.mjs for `env`). */
 export class Instance {
   constructor(id, env) {

@@ -1,5 +1,10 @@
 import type { JobContext } from './job-context.js';
 
+/** The items that have a `sharding/{i}` node, from the cache. */
+export function knownItems(context: JobContext): number[] {
+  return (context.cache.getChildren(context.path.sharding) ?? []).map(Number).filter(Number.isInteger);
+}
+
 /** The `running` nodes of `items`, read from ZooKeeper: item → instance id. */
 export async function readRunningOwners(context: JobContext, items: readonly number[]): Promise<Map<number, string>> {
   const { registry, path } = context;
@@ -42,8 +47,7 @@ export class ExecutionService {
 
   /** The items that have a `sharding/{i}` node. */
   knownItems(): number[] {
-    const { cache, path } = this.context;
-    return (cache.getChildren(path.sharding) ?? []).map(Number).filter(Number.isInteger);
+    return knownItems(this.context);
   }
 
   /** Resolves true once none of `items` runs anywhere, false at the timeout (watch-based). */

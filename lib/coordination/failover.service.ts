@@ -1,4 +1,4 @@
-import { readRunningOwners } from './execution.service.js';
+import { knownItems, readRunningOwners } from './execution.service.js';
 import type { JobContext } from './job-context.js';
 
 const LATCH_TIMEOUT_MS = 30_000;
@@ -19,7 +19,7 @@ export class FailoverService {
    */
   async flagCrashedItems(instanceId: string): Promise<number[]> {
     const { cache, path, registry } = this.context;
-    const items = (cache.getChildren(path.sharding) ?? []).map(Number).filter(Number.isInteger);
+    const items = knownItems(this.context);
     const failovering = items.filter((item) => cache.get(path.itemFailovering(item)) === instanceId);
     // `running` is not in the cache (it changes on every fire): read it once, here.
     const running = failovering.length > 0 ? new Map<number, string>() : await readRunningOwners(this.context, items);

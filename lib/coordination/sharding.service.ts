@@ -1,7 +1,7 @@
 import type { JobConfiguration } from '../config/job-configuration.js';
 import type { JobShardingStrategy } from '../interfaces/job-sharding-strategy.interface.js';
 import type { ElectionService } from './election.service.js';
-import { readRunningOwners } from './execution.service.js';
+import { knownItems, readRunningOwners } from './execution.service.js';
 import { waitForCache, type JobContext } from './job-context.js';
 import type { InstanceService } from './instance.service.js';
 import {
@@ -66,9 +66,7 @@ export class ShardingService {
 
   /** Items with a `running` node, read from ZooKeeper (the cache does not follow them). */
   async runningItems(): Promise<number[]> {
-    const { cache, path } = this.context;
-    const items = (cache.getChildren(path.sharding) ?? []).map(Number).filter(Number.isInteger);
-    return [...(await readRunningOwners(this.context, items)).keys()];
+    return [...(await readRunningOwners(this.context, knownItems(this.context))).keys()];
   }
 
   private parsed: { text: string | undefined; plan: ShardingPlan | undefined } = { text: undefined, plan: undefined };

@@ -35,8 +35,9 @@ const RETRY_DELAY_MS = 200;
  * per node), re-armed each time one fires. A node is re-read only when its watch fires, so
  * steady state costs ZooKeeper nothing. Nodes named by `fixedChildren` have no child watch:
  * each of their listed children is followed by an exists watch, and other children are
- * ignored, so nodes written on every fire (an item's `running`) cause no reads. After a reconnect the whole subtree is re-read; after
- * a new session the watches are re-armed from scratch, and what vanished is reported removed.
+ * ignored, so nodes written on every fire (an item's `running`) cause no reads. After a
+ * reconnect the whole subtree is re-read; after a new session the watches are re-armed from
+ * scratch, and what vanished is reported removed.
  *
  * Responses on one session arrive in request order, and every applied read is checked
  * against the zxids already seen, so a late reply can never roll the cache back.
