@@ -139,8 +139,8 @@ export class ElasticJobOrchestrator
             onConfigurationChanged: (previous, current) =>
               runtimeRef.current?.onConfigurationChanged(previous, current),
             onSessionLost: () => runtimeRef.current?.onSessionLost(),
-            onSessionRestored: () => runtimeRef.current?.onSessionRestored(),
-            onFailoverItems: (items) => runtimeRef.current?.onFailoverItems(items),
+            onSessionRestored: (newSession) => runtimeRef.current?.onSessionRestored(newSession),
+            onFailoverItems: (items, session) => runtimeRef.current?.onFailoverItems(items, session),
           },
         );
         const effective = await coordinator.register(config, jobClassName, takeItems);
@@ -155,7 +155,6 @@ export class ElasticJobOrchestrator
           decorator: this.options.executionDecorator ?? new JobExecutionDecorator(),
           logger: this.logger,
           instanceId: this.identity!.instanceId,
-          isConnected: () => this.registry.isConnected,
         });
         runtimeRef.current = runtime;
         this.jobs.set(config.jobName, { definition, coordinator, runtime });

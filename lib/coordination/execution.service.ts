@@ -1,4 +1,12 @@
+import { RegistrySessionExpiredError } from '../errors/registry-operation.error.js';
 import type { JobContext } from './job-context.js';
+
+/**
+ * The outcome of claiming an item's `running` node: `claimed` (the handler may start),
+ * `busy` (another instance, or an earlier session of this one, holds it) or `lost` (the
+ * session the run belongs to is gone, or ZooKeeper could not be reached).
+ */
+export type RunClaim = 'claimed' | 'busy' | 'lost';
 
 /** The items that have a `sharding/{i}` node, from the cache. */
 export function knownItems(context: JobContext): number[] {
@@ -25,16 +33,43 @@ export async function readRunningOwners(context: JobContext, items: readonly num
 export class ExecutionService {
   constructor(private readonly context: JobContext) {}
 
-  async registerBegin(item: number, persistent: boolean): Promise<void> {
+  /**
+   * The fence: creates the item's `running` node on `session` (ephemeral, or persistent when
+   * failover is on, so a crash leaves it behind for the survivors). Only a created node lets a
+   * handler start; one that exists is another run's, except one this incarnation itself
+   * created (`since`: the czxid of this instance's node on `session`) and never cleared.
+   */
+  async claimRunning(item: number, persistent: boolean, session: string, since: number): Promise<RunClaim> {
     const { registry, path, identity } = this.context;
-    if (!persistent) return registry.persistEphemeral(path.itemRunning(item), identity.instanceId);
-    // Usually absent: create first (one request), overwrite what a crash left behind.
-    const created = await registry.createIfAbsent(path.itemRunning(item), identity.instanceId);
-    if (!created) await registry.persist(path.itemRunning(item), identity.instanceId);
+    const key = path.itemRunning(item);
+    try {
+      if (await registry.createIfAbsent(key, identity.instanceId, !persistent, { session })) return 'claimed';
+      const existing = await registry.getWithStat(key);
+      if (!existing) {
+        // Cleared between the two requests: one more try.
+        return (await registry.createIfAbsent(key, identity.instanceId, !persistent, { session })) ? 'claimed' : 'busy';
+      }
+      const ours =
+        existing.data === identity.instanceId &&
+        (existing.stat.ephemeralOwner === '0' ? existing.stat.czxid > since : existing.stat.ephemeralOwner === session);
+      return ours ? 'claimed' : 'busy';
+    } catch (error) {
+      if (!(error instanceof RegistrySessionExpiredError)) {
+        this.context.logger.warn(
+          `Job "${path.jobName}": claiming item ${item} failed, so it does not run now: ${String(error)}`,
+          'ElasticJob',
+        );
+      }
+      return 'lost';
+    }
   }
 
-  registerComplete(item: number): Promise<void> {
-    return this.context.registry.remove(this.context.path.itemRunning(item));
+  /**
+   * Clears the item's `running` node, on the session that created it only: after that session
+   * is lost the node stays, for the survivors to judge and fail over.
+   */
+  releaseRunning(item: number, session: string): Promise<void> {
+    return this.context.registry.remove(this.context.path.itemRunning(item), { session });
   }
 
   /**

@@ -1,5 +1,6 @@
-import { knownItems, readRunningOwners } from './execution.service.js';
+import { knownItems } from './execution.service.js';
 import type { JobContext } from './job-context.js';
+import { RunOwnership } from './run-ownership.js';
 
 const LATCH_TIMEOUT_MS = 30_000;
 
@@ -14,26 +15,43 @@ export class FailoverService {
   constructor(private readonly context: JobContext) {}
 
   /**
-   * Flags what `instanceId` was running when it died: items it was failing over (its
-   * `failovering`), else items whose `running` node names it. Returns the flagged items.
+   * Finds the items whose `running` (or `failovering`) node belongs to an incarnation that is
+   * gone (a crash, an expired session, an instance that closed after leaving) and, with
+   * `failover`, flags them under `leader/failover/items`; without it only clears the node.
+   * Judged in ZooKeeper under the failover latch, so that of everyone who notices a departure
+   * only one acts on each node, and a node is never deleted after another run replaced it.
+   * Returns the flagged items.
    */
-  async flagCrashedItems(instanceId: string): Promise<number[]> {
+  async flagStaleItems(failover: boolean): Promise<number[]> {
     const { cache, path, registry } = this.context;
-    const items = knownItems(this.context);
-    const failovering = items.filter((item) => cache.get(path.itemFailovering(item)) === instanceId);
-    // `running` is not in the cache (it changes on every fire): read it once, here.
-    const running = failovering.length > 0 ? new Map<number, string>() : await readRunningOwners(this.context, items);
-    const crashed = failovering.length > 0 ? failovering : items.filter((item) => running.get(item) === instanceId);
-    const flagged: number[] = [];
-    for (const item of crashed) {
-      // Someone already runs it as failover.
-      if (cache.has(path.itemFailover(item)) && failovering.length === 0) continue;
-      await registry.persist(path.failoverItem(item), '');
-      await registry.remove(path.itemRunning(item));
-      if (failovering.length > 0) await registry.remove(path.itemFailovering(item));
-      flagged.push(item);
-    }
-    return flagged;
+    return registry.executeInLeader(
+      path.failoverLatch,
+      async () => {
+        const ownership = new RunOwnership(registry, path);
+        const flagged: number[] = [];
+        for (const item of knownItems(this.context)) {
+          const running = await registry.getWithStat(path.itemRunning(item));
+          const failovering = cache.has(path.itemFailovering(item))
+            ? await registry.getWithStat(path.itemFailovering(item))
+            : null;
+          const runningStale = running !== null && !(await ownership.isLive(running.data, running.stat));
+          const failoveringStale =
+            failovering !== null && !(await ownership.isLive(failovering.data, failovering.stat));
+          if (runningStale && !(await registry.removeIfVersion(path.itemRunning(item), running.stat.version))) continue;
+          if (failoveringStale) await registry.removeIfVersion(path.itemFailovering(item), failovering.stat.version);
+          // A failover taker that died before its run began: the item still needs its run,
+          // unless another run holds it by now.
+          const orphaned = runningStale || (failoveringStale && running === null);
+          if (!orphaned) continue;
+          if (failover) {
+            await registry.persist(path.failoverItem(item), '');
+            flagged.push(item);
+          }
+        }
+        return flagged;
+      },
+      LATCH_TIMEOUT_MS,
+    );
   }
 
   hasFlaggedItems(): boolean {
@@ -61,11 +79,14 @@ export class FailoverService {
     return claimed.sort((a, b) => a - b);
   }
 
-  /** After a failover run, whatever its outcome: the item goes back to its normal owner. */
-  async complete(item: number): Promise<void> {
+  /**
+   * After a failover run, whatever its outcome (or when its claim found the item running
+   * elsewhere): the item goes back to its normal owner. On the claiming session only.
+   */
+  async complete(item: number, session: string): Promise<void> {
     const { registry, path } = this.context;
-    await registry.remove(path.itemFailover(item));
-    await registry.remove(path.itemFailovering(item));
+    await registry.remove(path.itemFailover(item), { session });
+    await registry.remove(path.itemFailovering(item), { session });
   }
 
   /** Another instance holds this item as failover (its owner skips it meanwhile). */

@@ -26,6 +26,7 @@ import { waitForCache, type JobContext } from './job-context.js';
 import { JobNodePath } from './job-node-path.js';
 import { ServerService } from './server.service.js';
 import { ShardingService, type FireAssignment } from './sharding.service.js';
+import type { RunClaim } from './execution.service.js';
 import { TriggerService } from './trigger.service.js';
 
 /** What the execution side is told by coordination. */
@@ -38,8 +39,8 @@ export interface CoordinatorEvents {
   onSessionLost(): void;
   /** Connected again: same session, or a new one after re-registration. */
   onSessionRestored(newSession: boolean): void;
-  /** This instance claimed a crashed instance's items: run them now (source FAILOVER). */
-  onFailoverItems(items: number[]): void;
+  /** This instance claimed a crashed instance's items on `session`: run them now (source FAILOVER). */
+  onFailoverItems(items: number[], session: string): void;
 }
 
 /** ElasticJob's `ShardingInfo`. */
@@ -69,6 +70,10 @@ const UPDATABLE_FIELDS: ReadonlyArray<keyof JobConfigurationChanges> = [
 const SHARDING_DEBOUNCE_MS = 50;
 const RECONCILE_TICK_MS = 60_000;
 const FOLLOWER_SHARDING_WAIT_MS = 5_000;
+/** How long an operator write waits for this instance's own view to show it. */
+const OWN_WRITE_VISIBLE_MS = 10_000;
+/** After a leave, how long past the last fire of the old assignment before its items are drained. */
+const LAST_OLD_FIRE_GRACE_MS = 50;
 /** How long the leader waits for running items before it reshards anyway. */
 export const RESHARD_WAIT_FOR_RUNNING_MS = 30_000;
 
@@ -100,6 +105,12 @@ export class JobCoordinator {
   private runningWatch = false;
   private shardingChain: Promise<unknown> = Promise.resolve();
   private parsedCron: { config: JobConfiguration; cron: QuartzCron } | undefined;
+  /**
+   * The session on which this instance is registered (its `instances/{id}` node exists on it),
+   * and that node's czxid: items run only on it, and what they write is newer than that node.
+   */
+  private registered: { session: string; since: number } | undefined;
+  private judgingStaleRuns = false;
 
   constructor(
     private readonly registry: RegistryCenter,
@@ -182,7 +193,7 @@ export class JobCoordinator {
   async join(enabled: boolean): Promise<void> {
     this.takingItems = true;
     await this.servers.persistOnline(enabled);
-    await this.instances.persistOnline();
+    await this.registerInstance();
     await this.cache.sync();
     if (enabled) await this.election.electLeader();
     await this.cache.sync();
@@ -192,56 +203,82 @@ export class JobCoordinator {
     }
   }
 
-  /**
-   * `running` and `failovering` nodes left by instances that are gone (a crash nobody saw,
-   * such as the only instance restarting) would block their items for ever: fail them over,
-   * or without failover just clear them.
-   */
-  /** Once the job fires: recover what instances that are gone left running. */
-  started(): void {
-    if (this.takingItems) this.background('recovering orphaned items', () => this.recoverOrphans());
+  /** This instance's `instances/{id}` node, on the current session; items run from now on. */
+  private async registerInstance(): Promise<void> {
+    const session = this.registry.sessionId;
+    this.registered = undefined;
+    await this.instances.persistOnline();
+    const stat = await this.registry.getStat(this.path.instance(this.identity.instanceId));
+    if (stat && session !== undefined && stat.ephemeralOwner === session && this.registry.sessionId === session) {
+      this.registered = { session, since: stat.czxid };
+    }
   }
 
-  private async recoverOrphans(): Promise<void> {
-    const { cache, path } = this;
-    const online = new Set(this.instances.onlineInstances());
-    const gone = new Set<string>();
-    const items = this.execution.knownItems();
-    const running = await this.execution.runningOwners(items);
-    for (const item of items) {
-      for (const owner of [running.get(item), cache.get(path.itemFailovering(item))]) {
-        // Our own id too: we just joined, so nothing of ours runs yet (a restart after a crash).
-        const mine = owner === this.identity.instanceId;
-        if (owner && (mine || (!online.has(owner) && !cache.has(path.leaving(owner))))) gone.add(owner);
+  /**
+   * The session items may start on now: connected, and registered on it. Undefined while
+   * disconnected, lost, or not yet registered again after a new session.
+   */
+  liveSession(): string | undefined {
+    const registered = this.registered;
+    if (!registered || !this.registry.isConnected || this.registry.sessionId !== registered.session) return undefined;
+    return registered.session;
+  }
+
+  /**
+   * The fence before an item's handler: its `running` node created on `session`. A node that
+   * is another run's may be stale (its run's session is gone): that is judged, and the item
+   * failed over, in the background.
+   */
+  async beginItem(item: number, session: string, persistent: boolean): Promise<RunClaim> {
+    const registered = this.registered;
+    if (!registered || registered.session !== session) return 'lost';
+    const claim = await this.execution.claimRunning(item, persistent, session, registered.since);
+    if (claim === 'busy' && persistent) this.judgeStaleRuns();
+    return claim;
+  }
+
+  /** After an item's run: its `running` node cleared, on the session that created it only. */
+  endItem(item: number, session: string): Promise<void> {
+    return this.execution.releaseRunning(item, session);
+  }
+
+  /** After a failover run, or a failover claim that found the item running elsewhere. */
+  endFailover(item: number, session: string): Promise<void> {
+    return this.failover.complete(item, session);
+  }
+
+  /** Once the job fires: recover what incarnations that are gone left running. */
+  started(): void {
+    if (this.takingItems) this.judgeStaleRuns();
+  }
+
+  /**
+   * `running` and `failovering` nodes of incarnations that are gone (a crash, an expired
+   * session, a crash nobody saw such as the only instance restarting) would block their items
+   * for ever: they are failed over, or without failover cleared. One judgement at a time.
+   */
+  private judgeStaleRuns(): void {
+    if (!this.takingItems || !this.config.failover || this.judgingStaleRuns) return;
+    this.judgingStaleRuns = true;
+    this.background('failover', async () => {
+      try {
+        await this.failover.flagStaleItems(this.config.failover);
+      } finally {
+        this.judgingStaleRuns = false;
       }
-    }
-    if (gone.size === 0) return;
-    if (!this.config.failover) {
-      for (const [item, owner] of running) {
-        if (gone.has(owner)) await this.registry.remove(path.itemRunning(item));
-      }
-      return;
-    }
-    for (const owner of gone) await this.failover.flagCrashedItems(owner);
-    await this.claimFailover();
+      await this.claimFailover();
+    });
   }
 
   /** Claims every flagged crashed item and hands them to the runtime. */
   private async claimFailover(): Promise<void> {
     if (!this.takingItems || !this.config.failover) return;
+    const session = this.liveSession();
+    if (!session) return;
     await this.cache.sync();
     if (!this.failover.hasFlaggedItems()) return;
     const items = await this.failover.claim();
-    if (items.length > 0) this.events.onFailoverItems(items);
-  }
-
-  /** What an instance that is gone (crashed, or closed after a graceful leave) was running. */
-  private onInstanceGone(instanceId: string): void {
-    if (instanceId === this.identity.instanceId || !this.takingItems || !this.config.failover) return;
-    this.background('failover', async () => {
-      await this.failover.flagCrashedItems(instanceId);
-      await this.claimFailover();
-    });
+    if (items.length > 0) this.events.onFailoverItems(items, session);
   }
 
   /** The next scheduled fire time after `time`, by the configuration in force. */
@@ -330,8 +367,12 @@ export class JobCoordinator {
     this.takingItems = false;
     this.handingOver = true;
     // Tells the others this is a graceful leave: what it still runs is not to be failed over
-    // unless it is still running when its session closes.
-    await this.registry.persistEphemeral(this.path.leaving(this.identity.instanceId), '');
+    // unless it is still running when its session closes. It stands for the runs of this
+    // incarnation (see RunOwnership).
+    await this.registry.persistEphemeral(
+      this.path.leaving(this.identity.instanceId),
+      String(this.registered?.since ?? 0),
+    );
     await this.instances.removeOnline();
     await this.election.abdicate();
   }
@@ -341,16 +382,21 @@ export class JobCoordinator {
     if (!this.handingOver) return;
     try {
       const me = this.identity.instanceId;
-      const others = this.instances.availableInstances().filter((id) => id !== me);
-      if (others.length === 0 || !this.sharding.authoritativePlan()) return;
+      const nobodyElse = () => this.instances.availableInstances().every((id) => id === me);
+      if (nobodyElse() || !this.sharding.authoritativePlan()) return;
+      // Everyone leaving at once: nobody is left to publish an assignment without us.
       const published = await waitForCache(
         this.cache,
-        () => !this.sharding.hasFutureItems(),
+        () => !this.sharding.hasFutureItems() || nobodyElse(),
         Math.max(deadline - Date.now(), 0),
       );
       const from = this.sharding.latestFrom();
-      if (!published || from === undefined) return;
-      const wait = Math.min(from - Date.now(), deadline - Date.now());
+      if (!published || from === undefined || this.sharding.hasFutureItems()) return;
+      // Fires before `from` still use the old assignment, ours included: wait for the last
+      // of them to start (there is at most one: `from` is the first fire past a short margin).
+      const lastOld = this.nextFireAfter(Date.now());
+      if (lastOld === undefined || lastOld >= from) return;
+      const wait = Math.min(lastOld + LAST_OLD_FIRE_GRACE_MS - Date.now(), deadline - Date.now());
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     } finally {
       this.handingOver = false;
@@ -404,8 +450,9 @@ export class JobCoordinator {
       problems.push(INVALID_JOB_OPTION(this.jobName, 'failover', true, 'failover only with monitorExecution: true'));
     }
     if (problems.length > 0) throw new InvalidJobOptionsError(problems);
-    await this.registry.update(this.path.config, toElasticJobYaml(next));
-    await this.cache.sync();
+    const written = toElasticJobYaml(next);
+    await this.registry.update(this.path.config, written);
+    await this.awaitOwnWrite('the configuration', () => this.cache.get(this.path.config) === written);
     return next;
   }
 
@@ -476,8 +523,9 @@ export class JobCoordinator {
   }
 
   async setServerEnabled(serverIp: string, enabled: boolean): Promise<void> {
-    await this.servers.setStatus(serverIp, enabled ? 'ENABLED' : 'DISABLED');
-    await this.cache.sync();
+    const status = enabled ? 'ENABLED' : 'DISABLED';
+    await this.servers.setStatus(serverIp, status);
+    await this.awaitOwnWrite(`server ${serverIp}`, () => this.cache.get(this.path.server(serverIp)) === status);
   }
 
   async setItemEnabled(item: number, enabled: boolean): Promise<void> {
@@ -488,7 +536,18 @@ export class JobCoordinator {
     }
     if (enabled) await this.registry.remove(this.path.itemDisabled(item));
     else await this.registry.persist(this.path.itemDisabled(item), '');
-    await this.cache.sync();
+    await this.awaitOwnWrite(`item ${item}`, () => this.execution.isDisabled(item) === !enabled);
+  }
+
+  /**
+   * An operator write resolves once this instance's own view shows it, so that what the
+   * caller does next (a trigger, a read) sees it.
+   */
+  private async awaitOwnWrite(what: string, visible: () => boolean): Promise<void> {
+    if (await waitForCache(this.cache, visible, OWN_WRITE_VISIBLE_MS)) return;
+    throw new Error(
+      `Job "${this.jobName}": ${what} was written to ZooKeeper, but this instance did not see the change within ${OWN_WRITE_VISIBLE_MS} ms.`,
+    );
   }
 
   // ------------------------------------------------------------ listeners
@@ -513,14 +572,15 @@ export class JobCoordinator {
       this.flagResharding();
       return;
     }
+    // A departure (a crash, an expired session, a graceful leave, or the end of one): what its
+    // runs left behind is judged in ZooKeeper, whatever the order the cache reports these in.
     if (key.startsWith(`${path.instances}/`) && (type === 'added' || type === 'removed')) {
       this.flagResharding();
-      const id = key.slice(path.instances.length + 1);
-      if (type === 'removed' && !this.cache.has(path.leaving(id))) this.onInstanceGone(id);
+      if (type === 'removed') this.judgeStaleRuns();
       return;
     }
     if (key.startsWith(`${path.leavingInstances}/`) && type === 'removed') {
-      this.onInstanceGone(key.slice(path.leavingInstances.length + 1));
+      this.judgeStaleRuns();
       return;
     }
     if (key.startsWith(`${path.failoverItems}/`) && type === 'added') {
@@ -565,6 +625,7 @@ export class JobCoordinator {
   private onConnectionState(change: ConnectionStateChange): void {
     if (this.leaving) return;
     if (change.state === 'LOST') {
+      this.registered = undefined;
       this.cancelSharding();
       this.events.onSessionLost();
       return;
@@ -578,10 +639,12 @@ export class JobCoordinator {
       await this.cache.sync();
       const status = this.cache.get(this.path.server(this.identity.serverIp));
       await this.servers.persistOnline(status !== 'DISABLED');
-      await this.instances.persistOnline();
+      await this.registerInstance();
       if (status !== 'DISABLED') await this.election.electLeader();
       await this.cache.sync();
       if (this.election.isLeader) await this.sharding.setReshardingFlag();
+      // What the lost session left running is an earlier incarnation's now.
+      this.judgeStaleRuns();
       this.events.onSessionRestored(true);
     });
   }

@@ -9,6 +9,7 @@ import {
   JobExecutionError,
   TimeDiffExceededError,
 } from '../errors/job-execution.error.js';
+import { RegistrySessionExpiredError } from '../errors/registry-operation.error.js';
 import type { JobExecutionDecorator } from '../job-execution.decorator.js';
 import type { ExecutionSource, ShardingContext } from '../interfaces/sharding-context.interface.js';
 import { JobTimer } from '../scheduling/job-timer.js';
@@ -27,12 +28,12 @@ interface ItemState {
   pending?: ExecutionSource;
   /** The fire that found it running (its assignment decides who reruns it). */
   pendingFireTime?: Date;
+  /** The session the pending rerun was decided on: dropped when that session is lost. */
+  pendingSession?: string;
   /** Resolves when the handler has really returned (it may outlive its timeout). */
   settled?: Promise<void>;
   /** Why it was aborted, when it was. */
   abortReason?: 'shutdown' | 'session';
-  /** The write of its `running` node, which its deletion waits for. */
-  registered?: Promise<void>;
 }
 
 interface RunWaiter {
@@ -50,7 +51,6 @@ export interface JobRuntimeDependencies {
   decorator: JobExecutionDecorator;
   logger: LoggerService;
   instanceId: string;
-  isConnected: () => boolean;
 }
 
 const ABORT_GRACE_MS = 1_000;
@@ -68,12 +68,6 @@ export class JobRuntime implements CoordinatorEvents {
   private readonly semaphore: Semaphore;
   private active = false;
   private missedWhileDisconnected = false;
-  /**
-   * Items this instance holds and has found free of another instance's `running` node since
-   * they became its own: they need no check at each fire. An item new to this instance is
-   * checked (one read) until its previous owner has finished it.
-   */
-  private readonly clearedItems = new Set<number>();
 
   constructor(
     readonly jobName: string,
@@ -158,26 +152,42 @@ export class JobRuntime implements CoordinatorEvents {
     }
   }
 
-  onFailoverItems(items: number[]): void {
-    if (!this.active) return;
+  onFailoverItems(items: number[], session: string): void {
     const config = this.coordinator.config;
+    if (!this.active) {
+      for (const item of items) this.releaseFailover(item, session);
+      return;
+    }
     const idle = items.filter((item) => !this.items.get(item)?.running);
     for (const item of items.filter((i) => !idle.includes(i))) {
       const state = this.items.get(item)!;
       state.pending = 'FAILOVER';
       state.pendingFireTime = new Date();
+      state.pendingSession = session;
     }
-    void this.execute(idle, 'FAILOVER', new Date(), config, config.shardingTotalCount);
+    void this.execute(idle, 'FAILOVER', new Date(), config, config.shardingTotalCount, session);
   }
 
+  /**
+   * Everything decided under the lost session goes with it: running items are aborted, and
+   * queued reruns, triggers and the catch-up of a missed fire are dropped. Whatever still has
+   * to run is decided again under the next session.
+   */
   onSessionLost(): void {
-    this.clearedItems.clear();
+    this.missedWhileDisconnected = false;
+    for (const state of this.items.values()) {
+      state.pending = undefined;
+      state.pendingFireTime = undefined;
+      state.pendingSession = undefined;
+    }
     this.abortAll('session', 'this instance lost its ZooKeeper session, so the item is no longer its own');
   }
 
-  onSessionRestored(): void {
-    if (!this.missedWhileDisconnected || !this.active) return;
+  onSessionRestored(newSession: boolean): void {
+    const missed = this.missedWhileDisconnected;
     this.missedWhileDisconnected = false;
+    // Only a connection back on the same session catches a missed fire up.
+    if (!missed || newSession || !this.active) return;
     void this.fire('MISFIRE', new Date());
   }
 
@@ -187,10 +197,11 @@ export class JobRuntime implements CoordinatorEvents {
   async fire(source: ExecutionSource, fireTime: Date): Promise<JobRunResult | undefined> {
     try {
       if (!this.active) return undefined;
-      if (!this.deps.isConnected()) {
-        // No new fires without a connection; the missed one runs once when it is back.
+      const session = this.coordinator.liveSession();
+      if (!session) {
+        // No new fires without a connection; the missed one runs once when it is back on the
+        // same session (a new session drops it).
         this.missedWhileDisconnected = true;
-        this.clearedItems.clear();
         return undefined;
       }
       try {
@@ -201,38 +212,22 @@ export class JobRuntime implements CoordinatorEvents {
       const config = this.coordinator.config;
       if (config.maxTimeDiffSeconds >= 0 && !(await this.clockTolerable(config))) return undefined;
       const assignment = this.coordinator.assignmentFor(fireTime);
-      for (const item of this.clearedItems) if (!assignment.items.includes(item)) this.clearedItems.delete(item);
       const candidates: number[] = [];
       for (const item of assignment.items) {
         const state = this.items.get(item);
         if (state?.running) {
-          this.queueAfterRun(item, state, source, fireTime, config);
+          this.queueAfterRun(item, state, source, fireTime, config, session);
           continue;
         }
         // Being run elsewhere as failover: its owner leaves it alone meanwhile.
         if (this.coordinator.failover.isFailoverElsewhere(item)) continue;
         candidates.push(item);
       }
-      const toRun = config.monitorExecution ? await this.notRunningElsewhere(candidates) : candidates;
-      return await this.execute(toRun, source, fireTime, config, assignment.count);
+      return await this.execute(candidates, source, fireTime, config, assignment.count, session);
     } catch (error) {
       this.deps.logger.error(`Job "${this.jobName}": a fire failed: ${String(error)}`, undefined, 'ElasticJob');
       return undefined;
     }
-  }
-
-  /**
-   * The items not still running on their previous owner (moved while it ran them): those are
-   * skipped this fire. Only items new to this instance cost a read.
-   */
-  private async notRunningElsewhere(items: number[]): Promise<number[]> {
-    const unchecked = items.filter((item) => !this.clearedItems.has(item));
-    if (unchecked.length === 0) return items;
-    const elsewhere = await this.coordinator.execution.runningOwners(unchecked);
-    const busy = new Set<number>();
-    for (const [item, owner] of elsewhere) if (owner !== this.deps.instanceId) busy.add(item);
-    for (const item of unchecked) if (!busy.has(item)) this.clearedItems.add(item);
-    return items.filter((item) => !busy.has(item));
   }
 
   /** The clock check; a skew goes to the error handler, and stops the fire only with THROW. */
@@ -257,18 +252,19 @@ export class JobRuntime implements CoordinatorEvents {
     source: ExecutionSource,
     fireTime: Date,
     config: JobConfiguration,
+    session: string,
   ): void {
     if (source === 'MANUAL') {
       state.pending = 'MANUAL';
       state.pendingFireTime = fireTime;
+      state.pendingSession = session;
       return;
     }
     if (!config.misfire || state.pending) return;
     state.pending = 'MISFIRE';
     state.pendingFireTime = fireTime;
-    this.coordinator.execution
-      .setMisfire(item)
-      .catch((error: unknown) => this.warn(`setting misfire on item ${item}`, error));
+    state.pendingSession = session;
+    void this.quietly(`setting misfire on item ${item}`, this.coordinator.execution.setMisfire(item));
   }
 
   private async execute(
@@ -277,14 +273,19 @@ export class JobRuntime implements CoordinatorEvents {
     fireTime: Date,
     config: JobConfiguration,
     shardingTotalCount: number,
+    session: string,
   ): Promise<JobRunResult> {
     const id = taskId(this.jobName, items, this.deps.instanceId);
     const waiters = [...this.waiters].filter((waiter) => !waiter.source || waiter.source === source);
     for (const waiter of waiters) this.waiters.delete(waiter);
     const parameters = itemParameters(config);
-    const results = await Promise.all(
-      items.map((item) => this.runItem(item, source, fireTime, id, config, shardingTotalCount, parameters.get(item))),
+    const ran = await Promise.all(
+      items.map((item) =>
+        this.runItem(item, source, fireTime, id, config, shardingTotalCount, parameters.get(item), session),
+      ),
     );
+    // Items whose fence said no (running elsewhere, or the session gone) did not run here.
+    const results = ran.filter((result): result is ItemResult => result !== undefined);
     const run: JobRunResult = { jobName: this.jobName, taskId: id, executionSource: source, fireTime, items: results };
     const failures = results.filter((r) => r.status !== 'SUCCEEDED').map((r) => ({ item: r.item, error: r.error }));
     for (const waiter of waiters) {
@@ -304,7 +305,8 @@ export class JobRuntime implements CoordinatorEvents {
     config: JobConfiguration,
     shardingTotalCount: number,
     parameter: string | undefined,
-  ): Promise<ItemResult> {
+    session: string,
+  ): Promise<ItemResult | undefined> {
     const state = this.items.get(item) ?? { running: false };
     this.items.set(item, state);
     state.running = true;
@@ -326,65 +328,79 @@ export class JobRuntime implements CoordinatorEvents {
       signal: controller.signal,
     };
 
-    const result = (async (): Promise<{ result: ItemResult; handlerDone: Promise<unknown> }> => {
+    type Outcome = { result: ItemResult | undefined; handlerDone: Promise<unknown>; claimed: boolean };
+    const result = (async (): Promise<Outcome> => {
       const release = await this.semaphore.acquire();
-      const startedAt = new Date();
-      const finish = (status: ItemStatus, extra: { result?: unknown; error?: unknown }): ItemResult => ({
-        item,
-        status,
-        ...extra,
-        startedAt,
-        durationMs: Date.now() - startedAt.getTime(),
-      });
       let handlerDone: Promise<unknown> = Promise.resolve();
       try {
-        if (config.monitorExecution) {
-          // Written as the handler starts rather than before it: a hundred items of one fire
-          // would otherwise wait, in line at the server, for a hundred creates. A failed
-          // write leaves the run without failover protection; it is logged, the run goes on.
-          state.registered = this.coordinator.execution
-            .registerBegin(item, config.failover)
-            .catch((error: unknown) => this.warn(`writing running on item ${item}`, error));
+        if (!(await this.claim(item, session, source, config))) return { result: undefined, handlerDone, claimed: false };
+        const startedAt = new Date();
+        const finish = (status: ItemStatus, extra: { result?: unknown; error?: unknown }): ItemResult => ({
+          item,
+          status,
+          ...extra,
+          startedAt,
+          durationMs: Date.now() - startedAt.getTime(),
+        });
+        try {
+          if (controller.signal.aborted) throw controller.signal.reason;
+          const invoke = () => Promise.resolve().then(() => this.deps.handler(context));
+          const handlerPromise = Promise.resolve().then(() => this.deps.decorator.decorate(invoke, context)());
+          handlerDone = handlerPromise.then(
+            () => undefined,
+            () => undefined,
+          );
+          const outcome = await this.race(handlerPromise, controller, item);
+          if (outcome.ok) return { result: finish('SUCCEEDED', { result: outcome.value }), handlerDone, claimed: true };
+          const status: ItemStatus =
+            outcome.error instanceof ExecutionTimeoutError
+              ? 'TIMED_OUT'
+              : outcome.error instanceof ExecutionAbortedError
+                ? 'ABORTED'
+                : 'FAILED';
+          await this.deps.errorHandler.handle(this.jobName, outcome.error, context);
+          return { result: finish(status, { error: outcome.error }), handlerDone, claimed: true };
+        } catch (error) {
+          await this.deps.errorHandler.handle(this.jobName, error, context);
+          const status: ItemStatus = error instanceof ExecutionAbortedError ? 'ABORTED' : 'FAILED';
+          return { result: finish(status, { error }), handlerDone, claimed: true };
         }
-        if (controller.signal.aborted) throw controller.signal.reason;
-        const invoke = () => Promise.resolve().then(() => this.deps.handler(context));
-        const handlerPromise = Promise.resolve().then(() => this.deps.decorator.decorate(invoke, context)());
-        handlerDone = handlerPromise.then(
-          () => undefined,
-          () => undefined,
-        );
-        const outcome = await this.race(handlerPromise, controller, item);
-        if (outcome.ok) return { result: finish('SUCCEEDED', { result: outcome.value }), handlerDone };
-        const status: ItemStatus =
-          outcome.error instanceof ExecutionTimeoutError
-            ? 'TIMED_OUT'
-            : outcome.error instanceof ExecutionAbortedError
-              ? 'ABORTED'
-              : 'FAILED';
-        await this.deps.errorHandler.handle(this.jobName, outcome.error, context);
-        return { result: finish(status, { error: outcome.error }), handlerDone };
-      } catch (error) {
-        await this.deps.errorHandler.handle(this.jobName, error, context);
-        const status: ItemStatus = error instanceof ExecutionAbortedError ? 'ABORTED' : 'FAILED';
-        return { result: finish(status, { error }), handlerDone };
       } finally {
         release();
       }
     })();
 
     // The item stays ours (and `running`) until its handler has really returned.
-    const completed = result.then(async ({ handlerDone }) => {
+    const completed = result.then(async ({ handlerDone, claimed }) => {
       await handlerDone;
-      await this.completeItem(item, state, config, source);
+      await this.completeItem(item, state, config, source, session, claimed);
       markSettled();
     });
     return result.then(async ({ result: itemResult }) => {
-      // A run whose handler returned is reported once its cleanup is done, so the next fire or
-      // trigger finds the item free; one that timed out or was aborted is reported at once
-      // (its handler may go on).
-      if (itemResult.status === 'SUCCEEDED' || itemResult.status === 'FAILED') await completed;
+      // A run whose handler returned (or that never started) is reported once its cleanup is
+      // done, so the next fire or trigger finds the item free; one that timed out or was
+      // aborted is reported at once (its handler may go on).
+      if (!itemResult || itemResult.status === 'SUCCEEDED' || itemResult.status === 'FAILED') await completed;
       return itemResult;
     });
+  }
+
+  /**
+   * The fence before the handler. With `monitorExecution`, the item's `running` node created
+   * on the session the run was decided on; without it (no node to fence with), that session
+   * still being the live one. A failover claim whose item turns out to be running elsewhere is
+   * handed back.
+   */
+  private async claim(item: number, session: string, source: ExecutionSource, config: JobConfiguration): Promise<boolean> {
+    if (!config.monitorExecution) return this.coordinator.liveSession() === session;
+    const claim = await this.coordinator.beginItem(item, session, config.failover);
+    if (claim === 'claimed') return true;
+    if (source === 'FAILOVER') this.releaseFailover(item, session);
+    return false;
+  }
+
+  private releaseFailover(item: number, session: string): void {
+    void this.quietly(`handing back the failover of item ${item}`, this.coordinator.endFailover(item, session));
   }
 
   /** Resolves with the handler's outcome, its timeout, or its abort, whichever comes first. */
@@ -424,43 +440,53 @@ export class JobRuntime implements CoordinatorEvents {
     state: ItemState,
     config: JobConfiguration,
     source: ExecutionSource,
+    session: string,
+    claimed: boolean,
   ): Promise<void> {
     // After a lost session the node belonged to the old session; after a shutdown abort with
     // failover on, it is left for the survivors to take the item over.
     const keepRunningNode = state.abortReason === 'session' || (state.abortReason === 'shutdown' && config.failover);
-    await state.registered;
-    state.registered = undefined;
-    if (config.monitorExecution && !keepRunningNode) {
-      await this.coordinator.execution
-        .registerComplete(item)
-        .catch((error: unknown) => this.warn(`clearing running on item ${item}`, error));
+    if (claimed && config.monitorExecution && !keepRunningNode) {
+      await this.quietly(`clearing running on item ${item}`, this.coordinator.endItem(item, session));
     }
-    if (source === 'FAILOVER' && !keepRunningNode) {
-      await this.coordinator.failover
-        .complete(item)
-        .catch((error: unknown) => this.warn(`clearing failover on item ${item}`, error));
+    if (claimed && source === 'FAILOVER' && !keepRunningNode) {
+      await this.quietly(`clearing failover on item ${item}`, this.coordinator.endFailover(item, session));
     }
     state.running = false;
     state.controller = undefined;
     const pending = state.pending;
     const pendingFireTime = state.pendingFireTime ?? new Date();
+    const pendingSession = state.pendingSession;
     state.pending = undefined;
     state.pendingFireTime = undefined;
-    if (!pending) return;
+    state.pendingSession = undefined;
+    if (!pending || !pendingSession) return;
     const current = this.coordinator.config;
     if (pending === 'MISFIRE') {
-      await this.coordinator.execution
-        .clearMisfire(item)
-        .catch((error: unknown) => this.warn(`clearing misfire on item ${item}`, error));
+      await this.quietly(`clearing misfire on item ${item}`, this.coordinator.execution.clearMisfire(item));
       if (!current.misfire) return;
     }
+    // Decided under a session that is gone: dropped (the next session decides afresh).
+    if (this.coordinator.liveSession() !== pendingSession) return;
     // Rerun only what the overlapped fire gave this instance (a failover claim is ours anyway).
     const assignment = this.coordinator.assignmentFor(pendingFireTime);
-    if (!this.active || (pending !== 'FAILOVER' && !assignment.items.includes(item))) return;
+    if (!this.active || (pending !== 'FAILOVER' && !assignment.items.includes(item))) {
+      if (pending === 'FAILOVER') this.releaseFailover(item, pendingSession);
+      return;
+    }
     const count = pending === 'FAILOVER' ? current.shardingTotalCount : assignment.count;
-    void this.execute([item], pending, new Date(), current, count).catch((error: unknown) =>
+    void this.execute([item], pending, new Date(), current, count, pendingSession).catch((error: unknown) =>
       this.warn(`re-running item ${item}`, error),
     );
+  }
+
+  /** Awaits a ZooKeeper write, logging a failure; one refused because its session is gone is expected. */
+  private async quietly(what: string, work: Promise<unknown>): Promise<void> {
+    try {
+      await work;
+    } catch (error) {
+      if (!(error instanceof RegistrySessionExpiredError)) this.warn(what, error);
+    }
   }
 
   private abortAll(reason: 'shutdown' | 'session', message: string): void {

@@ -36,8 +36,27 @@ export interface NodeStat {
   numChildren: number;
   /** Session id (hex) that owns an ephemeral node, `'0'` for a persistent one. */
   ephemeralOwner: string;
+  /** The zxid of the node's creation: the order in which nodes were created, across the ensemble. */
+  czxid: number;
   mzxid: number;
   pzxid: number;
+}
+
+/**
+ * A write that belongs to one session: it is sent only while that session is the current one
+ * (waiting, bounded, while it is suspended) and rejected with `RegistrySessionExpiredError`,
+ * unsent, once the session is lost or replaced. What it fences (an item's `running` node) is
+ * then never written on behalf of a session that is gone.
+ */
+export interface SessionBound {
+  /** Hex id of the session the write belongs to (`RegistryCenter.sessionId` when decided). */
+  session?: string;
+}
+
+/** A node's data with its stat. */
+export interface NodeData {
+  data: string;
+  stat: NodeStat;
 }
 
 export type CacheEventType = 'added' | 'updated' | 'removed';
@@ -92,6 +111,8 @@ export interface RegistryCenter {
   /** Cached value when a started cache covers the key, else read from ZooKeeper. */
   get(key: string): Promise<string | null>;
   getDirectly(key: string): Promise<string | null>;
+  /** Data and stat, read from ZooKeeper; `null` when the node does not exist. */
+  getWithStat(key: string): Promise<NodeData | null>;
   isExisted(key: string): Promise<boolean>;
   /** Children names, reverse lexicographic; `[]` when the node does not exist. */
   getChildrenKeys(key: string): Promise<string[]>;
@@ -109,12 +130,15 @@ export interface RegistryCenter {
   persistSequential(key: string, value: string): Promise<string>;
   /** Creates `{key}{sequence}` ephemeral; returns the created key. */
   persistEphemeralSequential(key: string, value?: string): Promise<string>;
-  /** Creates the node if absent; false when it already existed. */
-  createIfAbsent(key: string, value: string, ephemeral?: boolean): Promise<boolean>;
+  /**
+   * Creates the node if absent; false when it already existed. An ephemeral node that a retry
+   * finds owned by this session counts as created.
+   */
+  createIfAbsent(key: string, value: string, ephemeral?: boolean, bound?: SessionBound): Promise<boolean>;
   /** Deletes the node and everything under it; absent nodes are fine. */
-  remove(key: string): Promise<void>;
+  remove(key: string, bound?: SessionBound): Promise<void>;
   /** Deletes a leaf node only if its data version is still `version`; false when it changed or is gone. */
-  removeIfVersion(key: string, version: number): Promise<boolean>;
+  removeIfVersion(key: string, version: number, bound?: SessionBound): Promise<boolean>;
 
   /**
    * Starts (or returns the running) cache of the subtree at `key`, once loaded. The options

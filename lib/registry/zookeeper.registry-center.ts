@@ -16,7 +16,9 @@ import type {
   TreeCacheOptions,
   ConnectionStateChange,
   ConnectionStateListener,
+  NodeData,
   NodeStat,
+  SessionBound,
   RegistryCenter,
   TreeCache,
   ZookeeperConfiguration,
@@ -33,6 +35,7 @@ type Phase = 'IDLE' | 'CONNECTING' | 'CONNECTED' | 'SUSPENDED' | 'LOST' | 'CLOSE
 const SERVER_LIST = /^[^\s,:/]+:\d{1,5}(,[^\s,:/]+:\d{1,5})*$/;
 const RETRIES_ON_CONNECTION_LOSS = 3;
 const REOPEN_DELAY_MS = 500;
+const LATCH_RELEASE_MAX_DELAY_MS = 2_000;
 
 function assertPositiveInteger(field: string, value: number): void {
   if (!Number.isInteger(value) || value <= 0) {
@@ -358,10 +361,14 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     operation: string,
     key: string,
     fn: (conn: ZkConnection, path: string) => Promise<T>,
+    bound?: SessionBound,
   ): Promise<T> {
     assertRegistryKey(key);
     const path = this.toPath(key);
     if (this.phase === 'CLOSED' || this.phase === 'IDLE') throw new RegistryClosedError(operation, path);
+    if (bound?.session !== undefined && !this.isCurrentSession(bound.session)) {
+      throw new RegistrySessionExpiredError(operation, path, ZK.SESSIONEXPIRED, 'SESSIONEXPIRED');
+    }
     if (this.phase !== 'CONNECTED') {
       // Suspended: the operation belongs to the session we still hope to get back. Lost: to
       // the next session.
@@ -383,6 +390,11 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
         throw this.translate(operation, error, generation);
       }
     }
+  }
+
+  /** Whether `session` is the session in use (connected, or suspended and hoping to resume). */
+  private isCurrentSession(session: string): boolean {
+    return (this.phase === 'CONNECTED' || this.phase === 'SUSPENDED') && this.conn?.sessionId === session;
   }
 
   private async awaitConnection(operation: string, path: string, code: number, generation?: number): Promise<void> {
@@ -468,6 +480,7 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
       version: stat.version,
       numChildren: stat.numChildren,
       ephemeralOwner: stat.ephemeralOwner,
+      czxid: stat.czxid,
       mzxid: stat.mzxid,
       pzxid: stat.pzxid,
     };
@@ -484,6 +497,18 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     return this.run('getData', key, async (conn, path) => {
       try {
         return (await conn.getData(path)).data;
+      } catch (error) {
+        if (error instanceof ZkCodeError && error.code === ZK.NONODE) return null;
+        throw error;
+      }
+    });
+  }
+
+  getWithStat(key: string): Promise<NodeData | null> {
+    return this.run('getData', key, async (conn, path) => {
+      try {
+        const { data, stat } = await conn.getData(path);
+        return { data, stat: this.toNodeStat(stat) };
       } catch (error) {
         if (error instanceof ZkCodeError && error.code === ZK.NONODE) return null;
         throw error;
@@ -586,35 +611,50 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     );
   }
 
-  createIfAbsent(key: string, value: string, ephemeral = false): Promise<boolean> {
-    return this.run('create', key, async (conn, path) => {
-      try {
-        await this.createWithParents(conn, path, value, ephemeral ? ZK.EPHEMERAL : ZK.PERSISTENT);
-        return true;
-      } catch (error) {
-        if (!(error instanceof ZkCodeError) || error.code !== ZK.NODEEXISTS) throw error;
-        if (!ephemeral) return false;
-        // A retried create whose first attempt landed: the node is ours.
-        const stat = await conn.exists(path);
-        return stat !== null && stat.ephemeralOwner === conn.sessionId;
-      }
-    });
+  createIfAbsent(key: string, value: string, ephemeral = false, bound?: SessionBound): Promise<boolean> {
+    return this.run(
+      'create',
+      key,
+      async (conn, path) => {
+        try {
+          await this.createWithParents(conn, path, value, ephemeral ? ZK.EPHEMERAL : ZK.PERSISTENT);
+          return true;
+        } catch (error) {
+          if (!(error instanceof ZkCodeError) || error.code !== ZK.NODEEXISTS) throw error;
+          if (ephemeral) {
+            // A retried create whose first attempt landed: the node is ours.
+            const stat = await conn.exists(path);
+            return stat !== null && stat.ephemeralOwner === conn.sessionId;
+          }
+          // Persistent: whose it is (a landed first attempt of ours, or another's) is the
+          // caller's to judge from the node.
+          return false;
+        }
+      },
+      bound,
+    );
   }
 
-  remove(key: string): Promise<void> {
-    return this.run('remove', key, (conn, path) => this.removeRecursive(conn, path));
+  remove(key: string, bound?: SessionBound): Promise<void> {
+    return this.run('remove', key, (conn, path) => this.removeRecursive(conn, path), bound);
   }
 
-  removeIfVersion(key: string, version: number): Promise<boolean> {
-    return this.run('remove', key, async (conn, path) => {
-      try {
-        await conn.delete(path, version);
-        return true;
-      } catch (error) {
-        if (error instanceof ZkCodeError && (error.code === ZK.BADVERSION || error.code === ZK.NONODE)) return false;
-        throw error;
-      }
-    });
+  removeIfVersion(key: string, version: number, bound?: SessionBound): Promise<boolean> {
+    return this.run(
+      'remove',
+      key,
+      async (conn, path) => {
+        try {
+          await conn.delete(path, version);
+          return true;
+        } catch (error) {
+          if (error instanceof ZkCodeError && (error.code === ZK.BADVERSION || error.code === ZK.NONODE))
+            return false;
+          throw error;
+        }
+      },
+      bound,
+    );
   }
 
   private async removeRecursive(conn: ZkConnection, path: string): Promise<void> {
@@ -683,8 +723,15 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
         const present = await this.run('exists', key, async (conn, path) => {
           let fire!: () => void;
           changed = new Promise<void>((resolve) => (fire = resolve));
-          // The watch is armed by the request itself: no change after the answer is missed.
-          return (await conn.exists(path, () => fire())) !== null;
+          // The watch is armed by the request itself: no change after the answer is missed. A
+          // read of the data leaves no watch behind on a node that is already gone.
+          try {
+            await conn.getData(path, () => fire());
+            return true;
+          } catch (error) {
+            if (error instanceof ZkCodeError && error.code === ZK.NONODE) return false;
+            throw error;
+          }
         });
         if (!present) break;
         const remaining = deadline - Date.now();
@@ -706,16 +753,21 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
   async executeInLeader<T>(latchKey: string, callback: () => Promise<T>, timeoutMs: number): Promise<T> {
     assertRegistryKey(latchKey);
     const deadline = Date.now() + timeoutMs;
-    const ownKey = await this.acquireLatch(latchKey, deadline, timeoutMs);
+    const { key: ownKey, generation } = await this.acquireLatch(latchKey, deadline, timeoutMs);
     try {
       return await callback();
     } finally {
-      await this.releaseLatch(ownKey);
+      await this.releaseLatch(ownKey, generation);
     }
   }
 
-  private async acquireLatch(latchKey: string, deadline: number, timeoutMs: number): Promise<string> {
+  private async acquireLatch(
+    latchKey: string,
+    deadline: number,
+    timeoutMs: number,
+  ): Promise<{ key: string; generation: number }> {
     const uuid = randomUUID();
+    const generation = this.sessionGeneration;
     const latchPath = this.toPath(latchKey);
     const ownPath = await this.run('lock', latchKey, async (conn) => {
       try {
@@ -736,19 +788,24 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
         const children = sortLatchChildren(await this.getChildrenKeys(latchKey));
         const index = children.indexOf(ownName);
         if (index < 0) throw new Error(LOCK_LOST(latchPath));
-        if (index === 0) return ownKey;
+        if (index === 0) return { key: ownKey, generation };
         const predecessor = joinKey(latchKey, children[index - 1]!);
         const remaining = deadline - Date.now();
         if (remaining <= 0) throw new LockTimeoutError(latchPath, timeoutMs, children[0]);
         await this.waitForDeletion(predecessor, remaining);
       }
     } catch (error) {
-      await this.releaseLatch(ownKey);
+      await this.releaseLatch(ownKey, generation);
       throw error;
     }
   }
 
-  /** Resolves when `key` is deleted, or at once if absent; resolves (not rejects) on timeout. */
+  /**
+   * Resolves when `key` is deleted, or at once if absent; resolves (not rejects) on timeout.
+   * The watch is set by a read of the data, as Curator's lock does: on a node that is already
+   * gone that read fails and leaves no watch behind (an `exists` would, until the path is
+   * created again, which for a sequential latch node is never).
+   */
   private waitForDeletion(key: string, timeoutMs: number): Promise<void> {
     const generation = this.sessionGeneration;
     return this.run('lock', key, (conn, path) => {
@@ -767,27 +824,47 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
         };
         const timer = setTimeout(() => done(), timeoutMs);
         this.phaseChanges.on('change', onPhase);
-        conn
-          .exists(path, () => done())
-          .then(
-            (stat) => {
-              if (!stat) done();
-            },
-            (error: unknown) => done(error),
-          );
+        conn.getData(path, () => done()).then(
+          () => undefined,
+          (error: unknown) => done(error instanceof ZkCodeError && error.code === ZK.NONODE ? undefined : error),
+        );
       });
     });
   }
 
-  private async releaseLatch(ownKey: string): Promise<void> {
-    if (this.phase === 'CLOSED') return;
-    try {
-      await this.remove(ownKey);
-    } catch (error) {
-      // A lost session already took the ephemeral node with it.
-      if (!(error instanceof RegistrySessionExpiredError) && !(error instanceof RegistryClosedError)) {
-        this.logger.warn(`Releasing lock node ${ownKey} failed: ${String(error)}`, ZookeeperRegistryCenter.name);
+  /**
+   * Deletes our latch node, retrying a failure until the node is gone or its session is:
+   * a latch node left behind would block every peer's election and failover claim for the
+   * rest of the session.
+   */
+  private async releaseLatch(ownKey: string, generation: number): Promise<void> {
+    for (let attempt = 0; ; attempt += 1) {
+      if (this.phase === 'CLOSED' || generation !== this.sessionGeneration) return;
+      try {
+        await this.removeInGeneration(ownKey, generation);
+        return;
+      } catch (error) {
+        // A lost session already took the ephemeral node with it.
+        if (error instanceof RegistrySessionExpiredError || error instanceof RegistryClosedError) return;
+        if (attempt === 0) {
+          this.logger.warn(
+            `Releasing lock node ${ownKey} failed, retrying until it is gone: ${String(error)}`,
+            ZookeeperRegistryCenter.name,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, LATCH_RELEASE_MAX_DELAY_MS)));
       }
     }
+  }
+
+  /** `remove`, only while the session of `generation` is the current one. */
+  private removeInGeneration(key: string, generation: number): Promise<void> {
+    if (generation !== this.sessionGeneration) {
+      return Promise.reject(
+        new RegistrySessionExpiredError('remove', this.toPath(key), ZK.SESSIONEXPIRED, 'SESSIONEXPIRED'),
+      );
+    }
+    const session = this.conn?.sessionId;
+    return this.remove(key, session === undefined ? undefined : { session });
   }
 }

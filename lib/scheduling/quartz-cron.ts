@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import type { ResolvedTimeZone } from '../config/time-zone.js';
+import { quartzFormOfCronPackageExpression } from './cron-dialect.js';
 
 /**
  * A Quartz cron expression (what ElasticJob users write) evaluated with croner in its Quartz
@@ -41,7 +42,10 @@ export class QuartzCron {
   private static parseNew(expression: string, timeZone: ResolvedTimeZone): QuartzCron {
     const fields = expression.trim().split(/\s+/);
     if (fields.length !== 6 && fields.length !== 7) {
-      throw new Error(`it has ${fields.length} fields; Quartz needs 6 or 7 (seconds first, the year last)`);
+      throw new Error(
+        `it has ${fields.length} fields; Quartz needs 6 or 7 (seconds first, the year last)` +
+          (fields.length === 5 ? `, for example "0 ${fields.join(' ')}" with "?" in one of the day fields` : ''),
+      );
     }
     const [, , , dayOfMonth, , dayOfWeek] = fields as [string, string, string, string, string, string];
     fields.forEach((field, index) => {
@@ -55,6 +59,14 @@ export class QuartzCron {
     if (restricted(dayOfMonth) && restricted(dayOfWeek)) {
       throw new Error(
         `both day-of-month ("${dayOfMonth}") and day-of-week ("${dayOfWeek}") are set; Quartz needs "?" in one of them`,
+      );
+    }
+    if (dayOfMonth !== '?' && dayOfWeek !== '?') {
+      const quartz = quartzFormOfCronPackageExpression(fields);
+      throw new Error(
+        'it has no "?" in day-of-month or day-of-week, so it is not a Quartz expression (Quartz refuses it, ' +
+          'and Quartz numbers the days of the week from 1 = Sunday where @nestjs/schedule starts at 0 = Sunday)' +
+          (quartz ? `; written for @nestjs/schedule, it is "${quartz}" in Quartz` : ''),
       );
     }
     let cron: Cron;

@@ -61,6 +61,33 @@ describe('Quartz cron expressions', () => {
   ])('refuses %s', (expression, message) => {
     expect(() => QuartzCron.parse(expression, utc)).toThrow(message);
   });
+
+  // @nestjs/schedule's CronExpression values and the like: Quartz would read their day-of-week
+  // numbers one day off, so they are refused with the Quartz form of what they mean.
+  it.each<[string, string]>([
+    ['0 0 01 * * 1-5', '0 0 01 ? * MON-FRI'], // CronExpression.MONDAY_TO_FRIDAY_AT_1AM
+    ['0 0 0 * * 0', '0 0 0 ? * SUN'],
+    ['0 0 0 * * 7', '0 0 0 ? * SUN'],
+    ['0 0 0 * * 6,0', '0 0 0 ? * SUN,SAT'],
+    ['0 0 0 * * 5-7', '0 0 0 ? * SUN,FRI-SAT'],
+    ['0 0 0 * * */2', '0 0 0 ? * SUN,TUE,THU,SAT'],
+    ['0 0 0 * * mon-fri', '0 0 0 ? * MON-FRI'],
+    ['* * * * * *', '* * * * * ?'],
+    ['0 0 12 1 * *', '0 0 12 1 * ?'],
+  ])('refuses %s and gives its Quartz form %s', (expression, quartz) => {
+    expect(() => QuartzCron.parse(expression, utc)).toThrow(
+      `it has no "?" in day-of-month or day-of-week, so it is not a Quartz expression`,
+    );
+    expect(() => QuartzCron.parse(expression, utc)).toThrow(`it is "${quartz}" in Quartz`);
+    // The suggested form means what @nestjs/schedule meant: 1-5 is Monday to Friday.
+    expect(() => QuartzCron.parse(quartz, utc)).not.toThrow();
+  });
+
+  it('runs the suggested form of a weekday expression on weekdays only', () => {
+    const cron = QuartzCron.parse('0 0 1 ? * MON-FRI', utc);
+    const days = cron.nextRuns(7, new Date('2026-11-22T12:00:00Z')).map((date) => date.getUTCDay());
+    expect(days).toEqual([1, 2, 3, 4, 5, 1, 2]);
+  });
 });
 
 describe('time zones', () => {
