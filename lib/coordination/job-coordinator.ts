@@ -406,6 +406,7 @@ export class JobCoordinator {
   close(): void {
     this.leaving = true;
     this.cancelSharding();
+    this.sharding?.cancelMirror();
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
     for (const detach of this.detach.splice(0)) detach();
   }

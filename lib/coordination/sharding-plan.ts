@@ -69,6 +69,12 @@ export function itemsOf(entry: PlanEntry, instanceId: string): number[] {
  * Adds a new assignment. It applies from the first fire at least `marginMs` after `now`
  * (time for every instance to see it), or at once when there was none before. Entries that
  * no fire can use any more are dropped.
+ *
+ * Items of owners that are `gone` (crashed, expired, or a Java instance that left: nobody runs
+ * them, so there is nothing to hand over) move sooner: from the very next fire, an interim
+ * entry gives them to their new owners and leaves every other item where it was. An instance
+ * that misses the interim for that fire only leaves such an item unrun, as before; none can
+ * run an item twice, since no live owner loses one.
  */
 export function withEntry(
   previous: ShardingPlan | undefined,
@@ -77,11 +83,30 @@ export function withEntry(
   now: number,
   marginMs: number,
   nextFireAfter: (time: number) => number | undefined,
+  gone: ReadonlySet<string> = new Set(),
 ): ShardingPlan {
   const from = previous ? (nextFireAfter(now + marginMs) ?? now + marginMs) : 0;
   const kept = (previous?.entries ?? []).filter((entry) => entry.from < from);
   const inForce = kept.filter((entry) => entry.from <= now);
-  const future = kept.filter((entry) => entry.from > now);
+  let future = kept.filter((entry) => entry.from > now);
+  if (previous && gone.size > 0) {
+    const repair = (entry: PlanEntry): PlanEntry => {
+      const items = { ...entry.items };
+      for (const [item, owner] of Object.entries(items)) {
+        const next = assignment.items[item];
+        if (gone.has(owner) && next !== undefined) items[item] = next;
+      }
+      return { ...entry, items };
+    };
+    const first = nextFireAfter(now);
+    future = future.map(repair);
+    if (first !== undefined && first < from && !future.some((entry) => entry.from === first)) {
+      const interim = { ...repair(entryAt(previous, first)), from: first };
+      if (JSON.stringify(interim.items) !== JSON.stringify(entryAt(previous, first).items)) {
+        future = [interim, ...future].sort((a, b) => a.from - b.from);
+      }
+    }
+  }
   const entries = [...inForce.slice(-2), ...future, { from, ...assignment }].slice(-MAX_ENTRIES);
   return { version: 1, leader, entries };
 }

@@ -29,6 +29,12 @@ export interface FireAssignment {
 
 /** Time every instance gets to see a new assignment before it applies. */
 export const PLAN_MARGIN_MS = 500;
+/**
+ * How long before an assignment applies its `sharding/{i}/instance` nodes are written. A Java
+ * follower knows no plan: it reads those nodes as each fire starts, so they must change after
+ * the last fire of the old assignment has started and before the first of the new one.
+ */
+export const MIRROR_LEAD_MS = 250;
 
 /**
  * `ShardingService`: the leader turns `leader/sharding/necessary` into an assignment. Write
@@ -37,6 +43,8 @@ export const PLAN_MARGIN_MS = 500;
  * A leader that dies midway leaves `necessary` behind, and the next leader reshards.
  */
 export class ShardingService {
+  private mirrorTimers: NodeJS.Timeout[] = [];
+
   constructor(
     private readonly context: JobContext,
     private readonly instances: InstanceService,
@@ -125,7 +133,7 @@ export class ShardingService {
     if (config.monitorExecution && !options.evenIfItemsRun && (await this.runningItems()).length > 0) {
       return 'items-running';
     }
-    const { registry, path, cache, identity } = this.context;
+    const { registry, path, identity } = this.context;
     const flag = await registry.getStat(path.shardingNecessary);
     if (!flag) return 'not-needed';
     const count = config.shardingTotalCount;
@@ -134,26 +142,94 @@ export class ShardingService {
     for (const [instance, assigned] of this.strategy().sharding(available, path.jobName, count)) {
       for (const item of assigned) items[String(item)] = instance;
     }
+    const now = Date.now();
+    const previous = this.plan;
+    const gone = previous ? await this.goneOwners(previous) : new Set<string>();
     const plan = withEntry(
-      this.plan,
+      previous,
       identity.instanceId,
       { count, items },
-      Date.now(),
+      now,
       PLAN_MARGIN_MS,
       this.nextFireAfter,
+      gone,
     );
-    await registry.persist(path.shardingPlan, serializePlan(plan));
-    await Promise.all([
-      ...Object.entries(items).map(([item, instance]) =>
-        cache.get(path.itemInstance(Number(item))) === instance
-          ? Promise.resolve()
-          : registry.persist(path.itemInstance(Number(item)), instance),
-      ),
-    ]);
+    const text = serializePlan(plan);
+    await registry.persist(path.shardingPlan, text);
+    await this.mirror(plan, text, now);
     // Raised again meanwhile (an instance joined while we computed): keep it for another round.
     const cleared = await registry.removeIfVersion(path.shardingNecessary, flag.version);
     await registry.remove(path.shardingProcessing);
     return cleared ? 'done' : 'flag-raised-again';
+  }
+
+  /**
+   * Owners named by the plan's current or coming assignments that are gone: no instance node,
+   * and no `leaving` marker (a graceful leave still runs its items until its handover). Judged
+   * in ZooKeeper, not from the order the cache reported the departure in.
+   */
+  private async goneOwners(plan: ShardingPlan): Promise<Set<string>> {
+    const { registry, path } = this.context;
+    const online = new Set(this.instances.onlineInstances());
+    const now = Date.now();
+    const named = new Set<string>();
+    for (const entry of plan.entries) {
+      if (entry !== entryAt(plan, now) && entry.from <= now) continue;
+      for (const owner of Object.values(entry.items)) if (!online.has(owner)) named.add(owner);
+    }
+    const gone = new Set<string>();
+    for (const owner of named) {
+      const [instance, leaving] = await Promise.all([
+        registry.getStat(path.instance(owner)),
+        registry.getStat(path.leaving(owner)),
+      ]);
+      if (!instance && !leaving) gone.add(owner);
+    }
+    return gone;
+  }
+
+  /**
+   * Writes ElasticJob's `sharding/{i}/instance` nodes for each assignment of the plan that is
+   * in force or still to come: the one in force now at once, each later one MIRROR_LEAD_MS
+   * before it applies (as long as this instance still leads and the plan is unchanged).
+   */
+  private async mirror(plan: ShardingPlan, text: string, now: number): Promise<void> {
+    this.cancelMirror();
+    const inForce = entryAt(plan, now);
+    await this.writeMirror(inForce);
+    for (const entry of plan.entries.filter((candidate) => candidate.from > now)) {
+      const timer = setTimeout(
+        () => {
+          this.mirrorTimers = this.mirrorTimers.filter((other) => other !== timer);
+          if (!this.election.isLeader || this.context.cache.get(this.context.path.shardingPlan) !== text) return;
+          this.writeMirror(entry).catch((error: unknown) =>
+            this.context.logger.warn(
+              `Job "${this.context.path.jobName}": writing the assignment for ElasticJob instances failed: ${String(error)}`,
+              'ElasticJob',
+            ),
+          );
+        },
+        Math.max(entry.from - MIRROR_LEAD_MS - Date.now(), 0),
+      );
+      timer.unref();
+      this.mirrorTimers.push(timer);
+    }
+  }
+
+  private async writeMirror(entry: PlanEntry): Promise<void> {
+    const { registry, path, cache } = this.context;
+    await Promise.all(
+      Object.entries(entry.items).map(([item, instance]) =>
+        cache.get(path.itemInstance(Number(item))) === instance
+          ? Promise.resolve()
+          : registry.persist(path.itemInstance(Number(item)), instance),
+      ),
+    );
+  }
+
+  /** Stops writing assignments scheduled for later (leaving, closing). */
+  cancelMirror(): void {
+    for (const timer of this.mirrorTimers.splice(0)) clearTimeout(timer);
   }
 
   /**

@@ -475,7 +475,9 @@ export class JobRuntime implements CoordinatorEvents {
       return;
     }
     const count = pending === 'FAILOVER' ? current.shardingTotalCount : assignment.count;
-    void this.execute([item], pending, new Date(), current, count, pendingSession).catch((error: unknown) =>
+    // A misfire rerun or a queued trigger carries the time of the fire it belongs to.
+    const fireTime = pending === 'FAILOVER' ? new Date() : pendingFireTime;
+    void this.execute([item], pending, fireTime, current, count, pendingSession).catch((error: unknown) =>
       this.warn(`re-running item ${item}`, error),
     );
   }

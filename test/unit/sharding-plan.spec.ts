@@ -47,6 +47,22 @@ describe('sharding plan: one assignment per fire', () => {
     expect(entryAt(plan, 55_000).items[0]).toBe('i5');
   });
 
+  it('moves the items of an owner that is gone from the very next fire, and the rest only past the margin', () => {
+    const first = withEntry(undefined, 'L', { count: 3, items: { 0: 'a', 1: 'b', 2: 'c' } }, 0, 500, everySecond);
+    const next = { count: 3, items: { 0: 'a', 1: 'a', 2: 'b' } };
+    const plan = withEntry(first, 'L', next, 10_600, 500, everySecond, new Set(['c']));
+    expect(plan.entries.map((e) => e.from)).toEqual([0, 11_000, 12_000]);
+    // At 11 s only c's item moves (to its new owner b); b keeps item 1 until 12 s.
+    expect(entryAt(plan, 11_000).items).toEqual({ 0: 'a', 1: 'b', 2: 'b' });
+    expect(entryAt(plan, 12_000).items).toEqual(next.items);
+    // A departure that is a graceful leave (not gone) waits for the margin, as everything else.
+    const leave = withEntry(first, 'L', next, 10_600, 500, everySecond);
+    expect(leave.entries.map((e) => e.from)).toEqual([0, 12_000]);
+    // When the next fire is already past the margin there is nothing to bring forward.
+    const early = withEntry(first, 'L', next, 10_100, 500, everySecond, new Set(['c']));
+    expect(early.entries.map((e) => e.from)).toEqual([0, 11_000]);
+  });
+
   it('round-trips through JSON and compares with the sharding/{i}/instance nodes', () => {
     const plan = withEntry(undefined, 'L', { count: 2, items: { 0: 'a', 1: 'b' } }, 0, 500, everySecond);
     expect(parsePlan(serializePlan(plan))).toEqual(plan);
