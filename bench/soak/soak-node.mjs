@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ElasticJob, ElasticJobModule } from 'nestjs-elastic-job';
+import { ELASTIC_JOB_REGISTRY_CENTER, ElasticJob, ElasticJobModule } from 'nestjs-elastic-job';
 
 const env = process.env;
 const instance = env.INSTANCE_ID;
@@ -100,6 +100,9 @@ const app = await NestFactory.createApplicationContext(SoakModule, {
   abortOnError: false,
 });
 await app.init();
+app.get(ELASTIC_JOB_REGISTRY_CENTER).addConnectionStateListener((change) =>
+  emit({ t: 'session', state: change.state, session: change.sessionId, instance, at: Date.now() }),
+);
 emit({ t: 'ready', instance, at: Date.now() });
 process.on('SIGTERM', async () => {
   emit({ t: 'stopping', instance, at: Date.now() });

@@ -36,6 +36,7 @@ const SERVER_LIST = /^[^\s,:/]+:\d{1,5}(,[^\s,:/]+:\d{1,5})*$/;
 const RETRIES_ON_CONNECTION_LOSS = 3;
 const REOPEN_DELAY_MS = 500;
 const LATCH_RELEASE_MAX_DELAY_MS = 2_000;
+const STALL_CHECK_MS = 100;
 
 function assertPositiveInteger(field: string, value: number): void {
   if (!Number.isInteger(value) || value <= 0) {
@@ -94,6 +95,7 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
   private sessionGeneration = 0;
   private suspendTimer: NodeJS.Timeout | undefined;
   private reopenTimer: NodeJS.Timeout | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
   private readonly phaseChanges = new EventEmitter();
   private readonly stateListeners = new Set<ConnectionStateListener>();
   private readonly caches = new Map<string, ZookeeperTreeCache>();
@@ -179,6 +181,32 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
       throw new RegistryCenterUnavailableError(this.serverLists, this.namespace, this.connectionTimeoutMs, error);
     }
     this.notify({ state: 'CONNECTED', sessionId: this.connection().sessionId, newSession: false });
+    this.watchForStalls();
+  }
+
+  /**
+   * The client library runs on this process's event loop: while the process is frozen
+   * (SIGSTOP, a paused VM) or its loop blocked, it sends no heartbeat, and the server expires
+   * the session after its timeout. When the process runs again it would learn that only after
+   * a reconnect, and meanwhile run what was overdue on a session that is gone. So a stall of
+   * two thirds of the session timeout (past which the client itself gives the connection up)
+   * ends the session here, at once, before anything else runs on it: the first timer to fire
+   * after the stall is this one, as it fires every STALL_CHECK_MS.
+   */
+  private watchForStalls(): void {
+    const limit = Math.floor((this.sessionTimeoutMs * 2) / 3);
+    let last = Date.now();
+    this.stallTimer = setInterval(() => {
+      const now = Date.now();
+      const stall = now - last - STALL_CHECK_MS;
+      last = now;
+      if (stall < limit || (this.phase !== 'CONNECTED' && this.phase !== 'SUSPENDED')) return;
+      this.expire(
+        `this process did not run for ${stall} ms (frozen, or its event loop blocked), so no heartbeat went out ` +
+          `for ${Math.round((stall / this.sessionTimeoutMs) * 100)}% of the session timeout`,
+      );
+    }, STALL_CHECK_MS);
+    this.stallTimer.unref();
   }
 
   async close(): Promise<void> {
@@ -186,6 +214,7 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     this.phase = 'CLOSED';
     this.clearSuspendTimer();
     if (this.reopenTimer) clearTimeout(this.reopenTimer);
+    if (this.stallTimer) clearInterval(this.stallTimer);
     for (const cache of this.caches.values()) cache.close();
     this.caches.clear();
     this.conn?.close();

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 // @ts-expect-error: a plain ES module of the bench, without type declarations
@@ -76,6 +77,7 @@ export class RecordedCluster {
         try {
           line = JSON.parse(text) as Line;
         } catch {
+          if (process.env.SOAK_LOG === '1') process.stderr.write(`[${id}] ${text}\n`);
           return;
         }
         this.lines.push(line as unknown as Record<string, unknown>);
@@ -132,8 +134,15 @@ export class RecordedCluster {
     clearTimeout(timer);
   }
 
+  /** Stops every instance, and keeps the record in tmp/recorded/ for a look after a failure. */
   async stopAll(): Promise<void> {
     await Promise.all([...this.children.keys()].map((id) => this.stop(id)));
+    const dir = resolve(import.meta.dirname, '../../tmp/recorded');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      resolve(dir, `${this.env.NAMESPACE ?? 'cluster'}.jsonl`),
+      this.lines.map((line) => JSON.stringify(line)).join('\n') + '\n',
+    );
   }
 
   stderr(id: string): string {
