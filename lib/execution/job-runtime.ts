@@ -30,6 +30,8 @@ interface ItemState {
   pendingFireTime?: Date;
   /** The session the pending rerun was decided on: dropped when that session is lost. */
   pendingSession?: string;
+  /** Triggers waiting for the queued rerun's result (it belongs to their run). */
+  pendingResults?: Array<(result: ItemResult | undefined) => void>;
   /** Resolves when the handler has really returned (it may outlive its timeout). */
   settled?: Promise<void>;
   /** Why it was aborted, when it was. */
@@ -179,6 +181,7 @@ export class JobRuntime implements CoordinatorEvents {
       state.pending = undefined;
       state.pendingFireTime = undefined;
       state.pendingSession = undefined;
+      for (const resolve of state.pendingResults?.splice(0) ?? []) resolve(undefined);
     }
     this.abortAll('session', 'this instance lost its ZooKeeper session, so the item is no longer its own');
   }
@@ -213,17 +216,19 @@ export class JobRuntime implements CoordinatorEvents {
       if (config.maxTimeDiffSeconds >= 0 && !(await this.clockTolerable(config))) return undefined;
       const assignment = this.coordinator.assignmentFor(fireTime);
       const candidates: number[] = [];
+      const queued: Array<Promise<ItemResult | undefined>> = [];
       for (const item of assignment.items) {
         const state = this.items.get(item);
         if (state?.running) {
-          this.queueAfterRun(item, state, source, fireTime, config, session);
+          const rerun = this.queueAfterRun(item, state, source, fireTime, config, session);
+          if (rerun) queued.push(rerun);
           continue;
         }
         // Being run elsewhere as failover: its owner leaves it alone meanwhile.
         if (this.coordinator.failover.isFailoverElsewhere(item)) continue;
         candidates.push(item);
       }
-      return await this.execute(candidates, source, fireTime, config, assignment.count, session);
+      return await this.execute(candidates, source, fireTime, config, assignment.count, session, queued);
     } catch (error) {
       this.deps.logger.error(`Job "${this.jobName}": a fire failed: ${String(error)}`, undefined, 'ElasticJob');
       return undefined;
@@ -253,18 +258,20 @@ export class JobRuntime implements CoordinatorEvents {
     fireTime: Date,
     config: JobConfiguration,
     session: string,
-  ): void {
+  ): Promise<ItemResult | undefined> | undefined {
     if (source === 'MANUAL') {
       state.pending = 'MANUAL';
       state.pendingFireTime = fireTime;
       state.pendingSession = session;
-      return;
+      // A trigger's run is every item it covers: those that run now and those queued.
+      return new Promise((resolve) => (state.pendingResults ??= []).push(resolve));
     }
-    if (!config.misfire || state.pending) return;
+    if (!config.misfire || state.pending) return undefined;
     state.pending = 'MISFIRE';
     state.pendingFireTime = fireTime;
     state.pendingSession = session;
     void this.quietly(`setting misfire on item ${item}`, this.coordinator.execution.setMisfire(item));
+    return undefined;
   }
 
   private async execute(
@@ -274,6 +281,7 @@ export class JobRuntime implements CoordinatorEvents {
     config: JobConfiguration,
     shardingTotalCount: number,
     session: string,
+    queued: ReadonlyArray<Promise<ItemResult | undefined>> = [],
   ): Promise<JobRunResult> {
     const id = taskId(this.jobName, items, this.deps.instanceId);
     const waiters = [...this.waiters].filter((waiter) => !waiter.source || waiter.source === source);
@@ -285,7 +293,9 @@ export class JobRuntime implements CoordinatorEvents {
       ),
     );
     // Items whose fence said no (running elsewhere, or the session gone) did not run here.
-    const results = ran.filter((result): result is ItemResult => result !== undefined);
+    const results = [...ran, ...(await Promise.all(queued))]
+      .filter((result): result is ItemResult => result !== undefined)
+      .sort((a, b) => a.item - b.item);
     const run: JobRunResult = { jobName: this.jobName, taskId: id, executionSource: source, fireTime, items: results };
     const failures = results.filter((r) => r.status !== 'SUCCEEDED').map((r) => ({ item: r.item, error: r.error }));
     for (const waiter of waiters) {
@@ -457,29 +467,44 @@ export class JobRuntime implements CoordinatorEvents {
     const pending = state.pending;
     const pendingFireTime = state.pendingFireTime ?? new Date();
     const pendingSession = state.pendingSession;
+    const pendingResults = state.pendingResults?.splice(0) ?? [];
     state.pending = undefined;
     state.pendingFireTime = undefined;
     state.pendingSession = undefined;
-    if (!pending || !pendingSession) return;
+    const settle = (result: ItemResult | undefined) => pendingResults.forEach((resolve) => resolve(result));
+    if (!pending || !pendingSession) return settle(undefined);
+    // Not awaited: this run is over; the rerun is a run of its own.
+    void this.rerun(item, pending, pendingFireTime, pendingSession).then(settle, (error: unknown) => {
+      this.warn(`re-running item ${item}`, error);
+      settle(undefined);
+    });
+  }
+
+  /** Runs a queued rerun, if it is still this instance's to run; resolves with its result. */
+  private async rerun(
+    item: number,
+    pending: ExecutionSource,
+    pendingFireTime: Date,
+    pendingSession: string,
+  ): Promise<ItemResult | undefined> {
     const current = this.coordinator.config;
     if (pending === 'MISFIRE') {
       await this.quietly(`clearing misfire on item ${item}`, this.coordinator.execution.clearMisfire(item));
-      if (!current.misfire) return;
+      if (!current.misfire) return undefined;
     }
     // Decided under a session that is gone: dropped (the next session decides afresh).
-    if (this.coordinator.liveSession() !== pendingSession) return;
+    if (this.coordinator.liveSession() !== pendingSession) return undefined;
     // Rerun only what the overlapped fire gave this instance (a failover claim is ours anyway).
     const assignment = this.coordinator.assignmentFor(pendingFireTime);
     if (!this.active || (pending !== 'FAILOVER' && !assignment.items.includes(item))) {
       if (pending === 'FAILOVER') this.releaseFailover(item, pendingSession);
-      return;
+      return undefined;
     }
     const count = pending === 'FAILOVER' ? current.shardingTotalCount : assignment.count;
     // A misfire rerun or a queued trigger carries the time of the fire it belongs to.
     const fireTime = pending === 'FAILOVER' ? new Date() : pendingFireTime;
-    void this.execute([item], pending, fireTime, current, count, pendingSession).catch((error: unknown) =>
-      this.warn(`re-running item ${item}`, error),
-    );
+    const run = await this.execute([item], pending, fireTime, current, count, pendingSession);
+    return run.items[0];
   }
 
   /** Awaits a ZooKeeper write, logging a failure; one refused because its session is gone is expected. */

@@ -144,9 +144,9 @@ describe('ElasticJobModule on one instance, against a real ZooKeeper', () => {
     // Slow clean-up: deleting a running node takes 300 ms.
     const registry = app.get(ELASTIC_JOB_REGISTRY_CENTER) as ZookeeperRegistryCenter;
     const remove = registry.remove.bind(registry);
-    registry.remove = async (key: string) => {
-      if (key.endsWith('/running')) await sleep(300);
-      return remove(key);
+    registry.remove = async (...args: Parameters<typeof remove>) => {
+      if (args[0].endsWith('/running')) await sleep(300);
+      return remove(...args);
     };
     await app.init();
     for (let round = 0; round < 3; round += 1) {
@@ -174,6 +174,26 @@ describe('ElasticJobModule on one instance, against a real ZooKeeper', () => {
     expect(log.executions.map((e) => e.source)).toEqual(['MANUAL', 'MANUAL']);
     // Never two at once: the second started after the first ended.
     expect(log.executions[1]!.startedAt - log.executions[0]!.startedAt).toBeGreaterThanOrEqual(790);
+  });
+
+  it('operator writes are in this instance’s view when they resolve, and an awaited trigger covers every item, queued ones included', async () => {
+    const namespace = uniqueNamespace('own-writes');
+    // Items of 300 ms every second: many triggers land while some items still run.
+    const Job = jobClass({ name: 'busy', cron: '* * * * * ?', shardingTotalCount: 4 }, async () => {
+      await sleep(300);
+    });
+    const { operator } = await apps.create(namespace, [Job]);
+    for (let round = 0; round < 8; round += 1) {
+      await operator.disableItem('busy', 2);
+      expect((await operator.getShardingInfo('busy'))[2]!.status, `round ${round}`).toBe('DISABLED');
+      const without = await operator.triggerAndWait('busy', { timeoutMs: 10_000 });
+      await operator.enableItem('busy', 2);
+      expect((await operator.getShardingInfo('busy'))[2]!.status, `round ${round}`).not.toBe('DISABLED');
+      const withIt = await operator.triggerAndWait('busy', { timeoutMs: 10_000 });
+      expect(without.items.map((item) => item.item), `round ${round}`).toEqual([0, 1, 3]);
+      expect(withIt.items.map((item) => item.item), `round ${round}`).toEqual([0, 1, 2, 3]);
+      expect(withIt.items.every((item) => item.status === 'SUCCEEDED')).toBe(true);
+    }
   });
 
   it('a throwing handler is logged with its job and item, and the job fires again next time', async () => {

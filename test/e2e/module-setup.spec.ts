@@ -65,6 +65,11 @@ describe('validation at app.init(): one clear error, nothing written to ZooKeepe
       { cron: '0 0 12 1 * MON' },
       /both day-of-month \("1"\) and day-of-week \("MON"\) are set; Quartz needs "\?" in one of them/,
     ],
+    [
+      'a cron written for @nestjs/schedule (no "?", Sunday = 0)',
+      { cron: '0 0 01 * * 1-5' },
+      /cron "0 0 01 \* \* 1-5" is invalid.*no "\?" in day-of-month or day-of-week.*it is "0 0 01 \? \* MON-FRI" in Quartz/,
+    ],
     ['a cron that never fires again', { cron: '0 0 12 1 1 ? 2020' }, /it never fires again/],
     [
       'an unknown time zone',

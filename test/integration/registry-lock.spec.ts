@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LockTimeoutError } from '../../lib/errors/index.js';
+import { RegistryNotConnectedError } from '../../lib/errors/registry-operation.error.js';
+import { RecordingLogger } from '../support/registry.js';
 import { useZooKeeperServer } from '../support/suite.js';
 import { expireSession } from '../../lib/testing/index.js';
 import { sleep, uniqueNamespace, waitFor } from '../support/wait.js';
@@ -97,5 +99,28 @@ describe('Curator-compatible latch', () => {
     const acquired = waiter.executeInLeader(LATCH, async () => 'mine', 20_000);
     await expireSession(zookeeper.server().connectString, holder.sessionCredentials!);
     expect(await acquired).toBe('mine');
+  });
+
+  it('a release that fails once is retried until the node is gone: the next holder is not blocked', async () => {
+    const namespace = uniqueNamespace('lock');
+    const logger = new RecordingLogger();
+    const first = await fixture.open({ namespace }, logger);
+    const second = await fixture.open({ namespace });
+    const remove = first.remove.bind(first);
+    let failures = 0;
+    first.remove = async (...args: Parameters<typeof remove>) => {
+      if (args[0].startsWith(`${LATCH}/`) && failures === 0) {
+        failures += 1;
+        throw new RegistryNotConnectedError('remove', args[0], -4, 'CONNECTIONLOSS', 0);
+      }
+      return remove(...args);
+    };
+    await first.executeInLeader(LATCH, async () => undefined, 5_000);
+    expect(failures).toBe(1);
+    // Without the retry the first client's node would stay for its whole session, and this
+    // would time out.
+    await second.executeInLeader(LATCH, async () => undefined, 5_000);
+    expect(await first.getChildrenKeys(LATCH)).toEqual([]);
+    expect(logger.lines.some((line) => line.message.includes('retrying until it is gone'))).toBe(true);
   });
 });
