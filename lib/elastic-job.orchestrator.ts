@@ -64,6 +64,8 @@ export class ElasticJobOrchestrator
   private loopMonitor: NodeJS.Timeout | undefined;
   private started = false;
   private shutDown = false;
+  /** The handler entered last: a synchronous one entered during a stall is what blocked the loop. */
+  private lastHandler: { job: string; item: number; at: number } | undefined;
 
   constructor(
     @Inject(ELASTIC_JOB_RESOLVED_OPTIONS) private readonly options: ResolvedModuleOptions,
@@ -155,6 +157,7 @@ export class ElasticJobOrchestrator
           decorator: this.options.executionDecorator ?? new JobExecutionDecorator(),
           logger: this.logger,
           instanceId: this.identity!.instanceId,
+          enteringHandler: (item) => (this.lastHandler = { job: config.jobName, item, at: Date.now() }),
         });
         runtimeRef.current = runtime;
         this.jobs.set(config.jobName, { definition, coordinator, runtime });
@@ -254,12 +257,18 @@ export class ElasticJobOrchestrator
     this.loopMonitor = setInterval(() => {
       const now = Date.now();
       const stall = now - last - LOOP_TICK_MS;
+      const tickBefore = last;
       last = now;
       if (stall < threshold) return;
       const running = [...this.jobs.values()]
         .map((job) => ({ name: job.coordinator.jobName, items: job.runtime.runningItems() }))
         .filter((job) => job.items.length > 0)
         .map((job) => `"${job.name}" (items ${job.items.join(', ')})`);
+      // A handler that blocked the loop may be over (or aborted with the session) by now.
+      const blocker = this.lastHandler;
+      if (running.length === 0 && blocker && blocker.at >= tickBefore) {
+        running.push(`"${blocker.job}" (items ${blocker.item})`);
+      }
       this.logger.warn(
         `The event loop was blocked for ${stall} ms (ZooKeeper session timeout ${sessionTimeoutMs} ms)` +
           (running.length ? `, while running job ${running.join(', ')}` : '') +

@@ -104,14 +104,23 @@ export function failoverDelays(runs, kills, job, boundMs) {
   const results = [];
   for (const kill of kills) {
     const inFlight = runs.filter(
-      (run) => run.job === job && run.instance === kill.instance && run.at <= kill.at && (run.end ?? Infinity) > kill.at,
+      (run) =>
+        run.job === job && run.instance === kill.instance && run.at <= kill.at && (run.end ?? Infinity) > kill.at,
     );
     for (const run of inFlight) {
       const next = runs
-        .filter((other) => other.job === job && other.item === run.item && other.instance !== kill.instance && other.at > kill.at)
+        .filter(
+          (other) =>
+            other.job === job && other.item === run.item && other.instance !== kill.instance && other.at > kill.at,
+        )
         .sort((a, b) => a.at - b.at)[0];
       const delayMs = next ? next.at - kill.at : undefined;
-      results.push({ instance: kill.instance, item: run.item, delayMs, late: delayMs === undefined || delayMs > boundMs });
+      results.push({
+        instance: kill.instance,
+        item: run.item,
+        delayMs,
+        late: delayMs === undefined || delayMs > boundMs,
+      });
     }
   }
   return results;

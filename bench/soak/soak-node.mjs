@@ -100,9 +100,11 @@ const app = await NestFactory.createApplicationContext(SoakModule, {
   abortOnError: false,
 });
 await app.init();
-app.get(ELASTIC_JOB_REGISTRY_CENTER).addConnectionStateListener((change) =>
-  emit({ t: 'session', state: change.state, session: change.sessionId, instance, at: Date.now() }),
-);
+app
+  .get(ELASTIC_JOB_REGISTRY_CENTER)
+  .addConnectionStateListener((change) =>
+    emit({ t: 'session', state: change.state, session: change.sessionId, instance, at: Date.now() }),
+  );
 emit({ t: 'ready', instance, at: Date.now() });
 process.on('SIGTERM', async () => {
   emit({ t: 'stopping', instance, at: Date.now() });

@@ -288,7 +288,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   const result = await runSoak({ ...options, log: (line) => console.log(line) });
   if (!result.ok) {
-    console.log(JSON.stringify({ overlaps: result.overlaps, wrong: result.quiet.wrong, failover: result.failover }, null, 2));
+    console.log(
+      JSON.stringify({ overlaps: result.overlaps, wrong: result.quiet.wrong, failover: result.failover }, null, 2),
+    );
     for (const [id, text] of Object.entries(result.stderr)) console.log(`--- ${id} stderr\n${text}`);
   }
   console.log(result.ok ? 'soak: ok' : 'soak: FAILED');

@@ -53,6 +53,8 @@ export interface JobRuntimeDependencies {
   decorator: JobExecutionDecorator;
   logger: LoggerService;
   instanceId: string;
+  /** Called as the handler is entered (what blocked the event loop, if anything did). */
+  enteringHandler?: (item: number) => void;
 }
 
 const ABORT_GRACE_MS = 1_000;
@@ -343,7 +345,8 @@ export class JobRuntime implements CoordinatorEvents {
       const release = await this.semaphore.acquire();
       let handlerDone: Promise<unknown> = Promise.resolve();
       try {
-        if (!(await this.claim(item, session, source, config))) return { result: undefined, handlerDone, claimed: false };
+        if (!(await this.claim(item, session, source, config)))
+          return { result: undefined, handlerDone, claimed: false };
         const startedAt = new Date();
         const finish = (status: ItemStatus, extra: { result?: unknown; error?: unknown }): ItemResult => ({
           item,
@@ -354,7 +357,11 @@ export class JobRuntime implements CoordinatorEvents {
         });
         try {
           if (controller.signal.aborted) throw controller.signal.reason;
-          const invoke = () => Promise.resolve().then(() => this.deps.handler(context));
+          const invoke = () =>
+            Promise.resolve().then(() => {
+              this.deps.enteringHandler?.(item);
+              return this.deps.handler(context);
+            });
           const handlerPromise = Promise.resolve().then(() => this.deps.decorator.decorate(invoke, context)());
           handlerDone = handlerPromise.then(
             () => undefined,
@@ -401,7 +408,12 @@ export class JobRuntime implements CoordinatorEvents {
    * still being the live one. A failover claim whose item turns out to be running elsewhere is
    * handed back.
    */
-  private async claim(item: number, session: string, source: ExecutionSource, config: JobConfiguration): Promise<boolean> {
+  private async claim(
+    item: number,
+    session: string,
+    source: ExecutionSource,
+    config: JobConfiguration,
+  ): Promise<boolean> {
     if (!config.monitorExecution) return this.coordinator.liveSession() === session;
     const claim = await this.coordinator.beginItem(item, session, config.failover);
     if (claim === 'claimed') return true;

@@ -677,8 +677,7 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
           await conn.delete(path, version);
           return true;
         } catch (error) {
-          if (error instanceof ZkCodeError && (error.code === ZK.BADVERSION || error.code === ZK.NONODE))
-            return false;
+          if (error instanceof ZkCodeError && (error.code === ZK.BADVERSION || error.code === ZK.NONODE)) return false;
           throw error;
         }
       },
@@ -853,10 +852,12 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
         };
         const timer = setTimeout(() => done(), timeoutMs);
         this.phaseChanges.on('change', onPhase);
-        conn.getData(path, () => done()).then(
-          () => undefined,
-          (error: unknown) => done(error instanceof ZkCodeError && error.code === ZK.NONODE ? undefined : error),
-        );
+        conn
+          .getData(path, () => done())
+          .then(
+            () => undefined,
+            (error: unknown) => done(error instanceof ZkCodeError && error.code === ZK.NONODE ? undefined : error),
+          );
       });
     });
   }

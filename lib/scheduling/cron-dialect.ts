@@ -60,7 +60,14 @@ function quartzDaysOfWeek(days: Set<number>): string {
  */
 export function quartzFormOfCronPackageExpression(fields: readonly string[]): string | undefined {
   if (fields.length !== 6) return undefined;
-  const [second, minute, hour, dayOfMonth, month, dayOfWeek] = fields as [string, string, string, string, string, string];
+  const [second, minute, hour, dayOfMonth, month, dayOfWeek] = fields as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   if (dayOfWeek === '*') return [second, minute, hour, dayOfMonth, month, '?'].join(' ');
   if (dayOfMonth !== '*') return undefined;
   const days = cronDaysOfWeek(dayOfWeek);

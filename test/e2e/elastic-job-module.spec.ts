@@ -190,8 +190,14 @@ describe('ElasticJobModule on one instance, against a real ZooKeeper', () => {
       await operator.enableItem('busy', 2);
       expect((await operator.getShardingInfo('busy'))[2]!.status, `round ${round}`).not.toBe('DISABLED');
       const withIt = await operator.triggerAndWait('busy', { timeoutMs: 10_000 });
-      expect(without.items.map((item) => item.item), `round ${round}`).toEqual([0, 1, 3]);
-      expect(withIt.items.map((item) => item.item), `round ${round}`).toEqual([0, 1, 2, 3]);
+      expect(
+        without.items.map((item) => item.item),
+        `round ${round}`,
+      ).toEqual([0, 1, 3]);
+      expect(
+        withIt.items.map((item) => item.item),
+        `round ${round}`,
+      ).toEqual([0, 1, 2, 3]);
       expect(withIt.items.every((item) => item.status === 'SUCCEEDED')).toBe(true);
     }
   });

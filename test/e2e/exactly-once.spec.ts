@@ -40,46 +40,50 @@ describe('exactly once under faults', () => {
   it.each([
     ['is still running its item when it thaws', 20_000],
     ['finds its item done when it thaws (its timers were due)', 4_000],
-  ])('an instance frozen past its session %s: nothing starts on it beside the failover run', async (_, itemMs) => {
-    const recorded = cluster([{ name: 'long', cron: '0/5 * * * * ?', count: 2, failover: true, itemMs }]);
-    // Both joined before the first fire, so each gets an item from the start.
-    await Promise.all([recorded.start('frozen'), recorded.start('survivor')]);
-    const target = await waitFor(
-      'both instances in the middle of an item',
-      () => {
-        const open = recorded.runs().filter((run) => run.end === undefined);
-        // A run that has just begun, so that it is still going when the instance thaws.
-        const mine = open.find((run) => run.instance === 'frozen' && Date.now() - run.at < 1_000);
-        return mine && open.some((run) => run.instance === 'survivor') ? mine : undefined;
-      },
-      60_000,
-      20,
-    );
-    recorded.freeze('frozen');
-    // The survivor takes the frozen instance's item over once its session expires.
-    await waitFor(
-      'the failover run on the survivor',
-      () => recorded.runs().some((run) => run.instance === 'survivor' && run.source === 'FAILOVER'),
-      SESSION_TIMEOUT_MS + 15_000,
-    );
-    await sleep(1_000);
-    const thawedAt = recorded.thaw('frozen');
-    // Several fires of the thawed instance, its catch-up and its rejoining.
-    await sleep(6_000);
+  ])(
+    'an instance frozen past its session %s: nothing starts on it beside the failover run',
+    async (_, itemMs) => {
+      const recorded = cluster([{ name: 'long', cron: '0/5 * * * * ?', count: 2, failover: true, itemMs }]);
+      // Both joined before the first fire, so each gets an item from the start.
+      await Promise.all([recorded.start('frozen'), recorded.start('survivor')]);
+      const target = await waitFor(
+        'both instances in the middle of an item',
+        () => {
+          const open = recorded.runs().filter((run) => run.end === undefined);
+          // A run that has just begun, so that it is still going when the instance thaws.
+          const mine = open.find((run) => run.instance === 'frozen' && Date.now() - run.at < 1_000);
+          return mine && open.some((run) => run.instance === 'survivor') ? mine : undefined;
+        },
+        60_000,
+        20,
+      );
+      recorded.freeze('frozen');
+      // The survivor takes the frozen instance's item over once its session expires.
+      await waitFor(
+        'the failover run on the survivor',
+        () => recorded.runs().some((run) => run.instance === 'survivor' && run.source === 'FAILOVER'),
+        SESSION_TIMEOUT_MS + 15_000,
+      );
+      await sleep(1_000);
+      const thawedAt = recorded.thaw('frozen');
+      // Several fires of the thawed instance, its catch-up and its rejoining.
+      await sleep(6_000);
 
-    expect(recorded.overlaps()).toEqual([]);
-    const frozenRun = recorded.runs().find((run) => run.run === target.run)!;
-    // Aborted on the thaw, or over at once (its timer was due): either way within the grace.
-    expect(frozenRun.end! - thawedAt).toBeLessThan(500);
-    // Nothing started on the thawed instance under the session it lost.
-    // Nothing of the failed-over item started on the thawed instance while the failover ran.
-    const failoverRun = recorded.runs().find((run) => run.instance === 'survivor' && run.source === 'FAILOVER')!;
-    const beside = recorded
-      .runs()
-      .filter((run) => run.instance === 'frozen' && run.item === failoverRun.item && run.at >= thawedAt)
-      .filter((run) => run.at < (failoverRun.end ?? Number.POSITIVE_INFINITY));
-    expect(beside).toEqual([]);
-  }, 120_000);
+      expect(recorded.overlaps()).toEqual([]);
+      const frozenRun = recorded.runs().find((run) => run.run === target.run)!;
+      // Aborted on the thaw, or over at once (its timer was due): either way within the grace.
+      expect(frozenRun.end! - thawedAt).toBeLessThan(500);
+      // Nothing started on the thawed instance under the session it lost.
+      // Nothing of the failed-over item started on the thawed instance while the failover ran.
+      const failoverRun = recorded.runs().find((run) => run.instance === 'survivor' && run.source === 'FAILOVER')!;
+      const beside = recorded
+        .runs()
+        .filter((run) => run.instance === 'frozen' && run.item === failoverRun.item && run.at >= thawedAt)
+        .filter((run) => run.at < (failoverRun.end ?? Number.POSITIVE_INFINITY));
+      expect(beside).toEqual([]);
+    },
+    120_000,
+  );
 
   it('a graceful stop is never taken for a crash: its items finish on it and are not failed over', async () => {
     const recorded = cluster([{ name: 'steady', cron: '0/2 * * * * ?', count: 2, failover: true, itemMs: 1_500 }], {
@@ -92,7 +96,8 @@ describe('exactly once under faults', () => {
       // Stop it while it runs an item.
       await waitFor(
         `${leaver} in the middle of an item`,
-        () => recorded.runs().some((run) => run.instance === leaver && run.end === undefined && Date.now() - run.at > 200),
+        () =>
+          recorded.runs().some((run) => run.instance === leaver && run.end === undefined && Date.now() - run.at > 200),
         20_000,
         20,
       );
@@ -215,7 +220,8 @@ describe('exactly once under faults', () => {
         items.set(item, (items.get(item) ?? 0) + 1);
         counts.set(fire, items);
       };
-      for (const run of recorded.runs()) if (run.source === 'NORMAL_TRIGGER' || run.source === 'MISFIRE') count(run.fire, run.item);
+      for (const run of recorded.runs())
+        if (run.source === 'NORMAL_TRIGGER' || run.source === 'MISFIRE') count(run.fire, run.item);
       for (const run of javaRuns) if (run.fire < javaLeftAt) count(run.fire, run.item);
       const problems: string[] = [];
       const first = Math.ceil((startedAt + 2_000) / 1_000) * 1_000;

@@ -43,7 +43,12 @@ describe('the soak judge', () => {
     const goesOn = [start('a#1', 'a', 0), end('a#1', 5_000 + THAW_GRACE_MS + 100), ...failover];
     expect(overlaps(liveIntervals(goesOn, life({ a: { freezes } }), 9_000).intervals)).toHaveLength(1);
     // A run started after the thaw counts whole.
-    const rerun = [start('a#1', 'a', 0), end('a#1', 5_005), start('a#2', 'a', 5_020, { source: 'MISFIRE' }), ...failover];
+    const rerun = [
+      start('a#1', 'a', 0),
+      end('a#1', 5_005),
+      start('a#2', 'a', 5_020, { source: 'MISFIRE' }),
+      ...failover,
+    ];
     expect(overlaps(liveIntervals(rerun, life({ a: { freezes } }), 9_000).intervals)).toHaveLength(1);
   });
 
