@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureZooKeeper, ZooKeeperTestingServer } from 'nestjs-elastic-job/testing';
 import { describe } from './support/stats.mjs';
 
-const ALL = ['failover', 'membership', 'zk-cost', 'lateness', 'scale'];
+const ALL = ['failover', 'membership', 'zk-cost', 'lateness', 'scale', 'reconnect'];
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const names = args.filter((arg) => !arg.startsWith('--'));
@@ -36,7 +36,7 @@ let failed = false;
 for (const name of selected) {
   const bench = await import(`./${name}.mjs`);
   log(`\n== ${bench.title} (${name})`);
-  const server = await ZooKeeperTestingServer.start({ maxHeapMb: 512 });
+  const server = bench.ownZooKeeper ? undefined : await ZooKeeperTestingServer.start({ maxHeapMb: 512 });
   try {
     const started = Date.now();
     const result = await bench.run({ server, quick, log, ...(quick ? bench.quickOptions : {}) });
@@ -51,7 +51,7 @@ for (const name of selected) {
     log(`FAILED: ${error instanceof Error ? error.stack : error}`);
     results.benchmarks[name] = { error: String(error) };
   } finally {
-    await server.close();
+    await server?.close();
   }
 }
 

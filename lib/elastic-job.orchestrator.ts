@@ -141,6 +141,7 @@ export class ElasticJobOrchestrator
             onConfigurationChanged: (previous, current) =>
               runtimeRef.current?.onConfigurationChanged(previous, current),
             onSessionLost: () => runtimeRef.current?.onSessionLost(),
+            onSessionAtRisk: () => runtimeRef.current?.onSessionAtRisk(),
             onSessionRestored: (newSession) => runtimeRef.current?.onSessionRestored(newSession),
             onFailoverItems: (items, session) => runtimeRef.current?.onFailoverItems(items, session),
           },

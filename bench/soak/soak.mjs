@@ -3,6 +3,7 @@
 // 3-node ensemble by default); every 6-12 s a fault drawn from the seed hits them; at the end
 // the record of every handler start and end is judged (bench/soak/judge.mjs).
 import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -267,6 +268,7 @@ function parseArgs(argv) {
     const value = () => inline ?? argv[(i += 1)];
     if (flag === '--seed') options.seed = Number(value());
     else if (flag === '--seconds') options.seconds = Number(value());
+    else if (flag === '--seeds') options.seeds = Number(value());
     else if (flag === '--instances') options.instances = Number(value());
     else if (flag === '--session-timeout') options.sessionTimeoutMs = Number(value());
     else if (flag === '--standalone') options.ensemble = false;
@@ -281,18 +283,51 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const options = parseArgs(process.argv.slice(2));
   if (options.help) {
     console.log(
-      'npm run soak -- --seed N --seconds S [--instances 4] [--session-timeout 4000] [--standalone] ' +
-        `[--faults ${FAULTS.join(',')}]`,
+      'npm run soak -- --seed N --seconds S [--seeds K: seeds N..N+K-1] [--instances 4] [--session-timeout 4000] ' +
+        `[--standalone] [--faults ${FAULTS.join(',')}]`,
     );
     process.exit(0);
   }
-  const result = await runSoak({ ...options, log: (line) => console.log(line) });
-  if (!result.ok) {
-    console.log(
-      JSON.stringify({ overlaps: result.overlaps, wrong: result.quiet.wrong, failover: result.failover }, null, 2),
-    );
-    for (const [id, text] of Object.entries(result.stderr)) console.log(`--- ${id} stderr\n${text}`);
+  const first = options.seed ?? 1;
+  const seeds = Array.from({ length: options.seeds ?? 1 }, (_, index) => first + index);
+  const results = [];
+  for (const seed of seeds) {
+    const result = await runSoak({ ...options, seed, log: (line) => console.log(line) });
+    results.push(result);
+    if (!result.ok) {
+      console.log(
+        JSON.stringify({ overlaps: result.overlaps, wrong: result.quiet.wrong, failover: result.failover }, null, 2),
+      );
+      for (const [id, text] of Object.entries(result.stderr)) console.log(`--- ${id} stderr\n${text}`);
+    }
   }
-  console.log(result.ok ? 'soak: ok' : 'soak: FAILED');
-  process.exit(result.ok ? 0 : 1);
+  if (seeds.length > 1) {
+    const delays = results.flatMap((result) => result.failover.map((entry) => entry.delayMs)).filter(Number.isFinite);
+    const kinds = {};
+    for (const fault of results.flatMap((result) => result.faults)) kinds[fault.kind] = (kinds[fault.kind] ?? 0) + 1;
+    const summary = {
+      startedAt: new Date().toISOString(),
+      seeds,
+      seconds: options.seconds ?? 60,
+      faults: kinds,
+      runs: results.reduce((sum, result) => sum + result.runs, 0),
+      overlaps: results.reduce((sum, result) => sum + result.overlaps.length, 0),
+      quietFiresChecked: results.reduce((sum, result) => sum + result.quiet.firesChecked, 0),
+      quietFiresWrong: results.reduce((sum, result) => sum + result.quiet.wrong.length, 0),
+      failoversJudged: delays.length,
+      failoversLate: results.reduce((sum, result) => sum + result.failover.filter((entry) => entry.late).length, 0),
+      failoverDelayMs: delays.length ? { min: Math.min(...delays), max: Math.max(...delays) } : undefined,
+      failedSeeds: results.filter((result) => !result.ok).map((result) => result.seed),
+    };
+    console.log(JSON.stringify(summary, null, 2));
+    const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, `soak-${summary.startedAt.replace(/[:.]/g, '-')}.json`),
+      `${JSON.stringify(summary, null, 2)}\n`,
+    );
+  }
+  const ok = results.every((result) => result.ok);
+  console.log(ok ? 'soak: ok' : 'soak: FAILED');
+  process.exit(ok ? 0 : 1);
 }

@@ -1,4 +1,6 @@
-import { RegistrySessionExpiredError } from '../errors/registry-operation.error.js';
+import { RegistryClosedError, RegistrySessionExpiredError } from '../errors/registry-operation.error.js';
+
+const RELEASE_MAX_DELAY_MS = 2_000;
 import type { JobContext } from './job-context.js';
 
 /**
@@ -68,8 +70,25 @@ export class ExecutionService {
    * Clears the item's `running` node, on the session that created it only: after that session
    * is lost the node stays, for the survivors to judge and fail over.
    */
-  releaseRunning(item: number, session: string): Promise<void> {
-    return this.context.registry.remove(this.context.path.itemRunning(item), { session });
+  async releaseRunning(item: number, session: string): Promise<void> {
+    const { registry, path } = this.context;
+    // Retried while the session lasts: a node left behind on a live session would keep the
+    // item from everyone else for as long as it lasts.
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await registry.remove(path.itemRunning(item), { session });
+        return;
+      } catch (error) {
+        if (error instanceof RegistrySessionExpiredError || error instanceof RegistryClosedError) throw error;
+        if (attempt === 0) {
+          this.context.logger.warn(
+            `Job "${path.jobName}": clearing running on item ${item} failed, retrying while the session lasts: ${String(error)}`,
+            'ElasticJob',
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, RELEASE_MAX_DELAY_MS)));
+      }
+    }
   }
 
   /**

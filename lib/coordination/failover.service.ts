@@ -58,19 +58,23 @@ export class FailoverService {
     return (this.context.cache.getChildren(this.context.path.failoverItems) ?? []).length > 0;
   }
 
-  /** Claims every flagged item for this instance; returns them (ascending). */
-  async claim(): Promise<number[]> {
+  /**
+   * Claims every flagged item for this instance on `session` (every write refused once it is
+   * gone, so a claim never lands on a later session); returns them (ascending).
+   */
+  async claim(session: string): Promise<number[]> {
     const { registry, path, identity } = this.context;
     const claimed: number[] = [];
+    const bound = { session };
     await registry.executeInLeader(
       path.failoverLatch,
       async () => {
         for (const child of await registry.getChildrenKeys(path.failoverItems)) {
           const item = Number(child);
           if (!Number.isInteger(item)) continue;
-          await registry.persistEphemeral(path.itemFailover(item), identity.instanceId);
-          await registry.persist(path.itemFailovering(item), identity.instanceId);
-          await registry.remove(path.failoverItem(item));
+          await registry.persistEphemeral(path.itemFailover(item), identity.instanceId, bound);
+          await registry.persist(path.itemFailovering(item), identity.instanceId, bound);
+          await registry.remove(path.failoverItem(item), bound);
           claimed.push(item);
         }
       },

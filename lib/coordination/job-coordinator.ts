@@ -37,6 +37,11 @@ export interface CoordinatorEvents {
   onConfigurationChanged(previous: JobConfiguration, current: JobConfiguration): void;
   /** The session is gone: local items are no longer ours. */
   onSessionLost(): void;
+  /**
+   * The connection has been down so long that the server may expire the session any moment:
+   * local items are stopped (the same session may still come back).
+   */
+  onSessionAtRisk(): void;
   /** Connected again: same session, or a new one after re-registration. */
   onSessionRestored(newSession: boolean): void;
   /** This instance claimed a crashed instance's items on `session`: run them now (source FAILOVER). */
@@ -74,6 +79,8 @@ const FOLLOWER_SHARDING_WAIT_MS = 5_000;
 const OWN_WRITE_VISIBLE_MS = 10_000;
 /** After a leave, how long past the last fire of the old assignment before its items are drained. */
 const LAST_OLD_FIRE_GRACE_MS = 50;
+const STALE_RUNS_RETRY_MS = 1_000;
+const REREGISTER_RETRY_MS = 500;
 /** How long the leader waits for running items before it reshards anyway. */
 export const RESHARD_WAIT_FOR_RUNNING_MS = 30_000;
 
@@ -111,6 +118,7 @@ export class JobCoordinator {
    */
   private registered: { session: string; since: number } | undefined;
   private judgingStaleRuns = false;
+  private staleRunsNoticed = false;
 
   constructor(
     private readonly registry: RegistryCenter,
@@ -233,7 +241,8 @@ export class JobCoordinator {
     const registered = this.registered;
     if (!registered || registered.session !== session) return 'lost';
     const claim = await this.execution.claimRunning(item, persistent, session, registered.since);
-    if (claim === 'busy' && persistent) this.judgeStaleRuns();
+    // Held by another run, or left by one that is gone (with failover on or not): judged.
+    if (claim === 'busy') this.judgeStaleRuns(true);
     return claim;
   }
 
@@ -257,16 +266,29 @@ export class JobCoordinator {
    * session, a crash nobody saw such as the only instance restarting) would block their items
    * for ever: they are failed over, or without failover cleared. One judgement at a time.
    */
-  private judgeStaleRuns(): void {
-    if (!this.takingItems || !this.config.failover || this.judgingStaleRuns) return;
+  private judgeStaleRuns(evenWithoutFailover = false): void {
+    // Without failover, running nodes are ephemeral and leave with their session; a persistent
+    // one (left from when failover was on) is judged when it is found in an item's way.
+    if (!this.takingItems || (!this.config.failover && !evenWithoutFailover)) return;
+    // A departure noticed during a judgement may postdate what it read: judge once more after.
+    this.staleRunsNoticed = true;
+    if (this.judgingStaleRuns) return;
     this.judgingStaleRuns = true;
     this.background('failover', async () => {
       try {
-        await this.failover.flagStaleItems(this.config.failover);
+        while (this.staleRunsNoticed && !this.leaving) {
+          this.staleRunsNoticed = false;
+          await this.failover.flagStaleItems(this.config.failover);
+          await this.claimFailover();
+        }
+      } catch (error) {
+        // Judged again a little later: a stale node left unjudged would block its item.
+        const retry = setTimeout(() => this.judgeStaleRuns(evenWithoutFailover), STALE_RUNS_RETRY_MS);
+        retry.unref();
+        throw error;
       } finally {
         this.judgingStaleRuns = false;
       }
-      await this.claimFailover();
     });
   }
 
@@ -277,7 +299,7 @@ export class JobCoordinator {
     if (!session) return;
     await this.cache.sync();
     if (!this.failover.hasFlaggedItems()) return;
-    const items = await this.failover.claim();
+    const items = await this.failover.claim(session);
     if (items.length > 0) this.events.onFailoverItems(items, session);
   }
 
@@ -624,30 +646,51 @@ export class JobCoordinator {
   }
 
   private onConnectionState(change: ConnectionStateChange): void {
-    if (this.leaving) return;
+    // Even while leaving: a leaver's items are no more its own once its session is gone.
     if (change.state === 'LOST') {
       this.registered = undefined;
       this.cancelSharding();
       this.events.onSessionLost();
       return;
     }
-    if (change.state !== 'RECONNECTED') return;
+    if (change.state === 'AT_RISK') {
+      this.events.onSessionAtRisk();
+      return;
+    }
+    if (this.leaving || change.state !== 'RECONNECTED') return;
     if (!change.newSession || !this.takingItems) {
       this.events.onSessionRestored(change.newSession);
       return;
     }
-    this.background('re-registration after a new session', async () => {
-      await this.cache.sync();
-      const status = this.cache.get(this.path.server(this.identity.serverIp));
-      await this.servers.persistOnline(status !== 'DISABLED');
-      await this.registerInstance();
-      if (status !== 'DISABLED') await this.election.electLeader();
-      await this.cache.sync();
-      if (this.election.isLeader) await this.sharding.setReshardingFlag();
-      // What the lost session left running is an earlier incarnation's now.
-      this.judgeStaleRuns();
-      this.events.onSessionRestored(true);
-    });
+    this.background('re-registration after a new session', () => this.registerAgain(change.sessionId));
+  }
+
+  /** On a new session: server and instance nodes, election, resharding flag; retried until done. */
+  private async registerAgain(session: string): Promise<void> {
+    for (;;) {
+      if (this.leaving || this.registry.sessionId !== session) return;
+      try {
+        await this.cache.sync();
+        const status = this.cache.get(this.path.server(this.identity.serverIp));
+        await this.servers.persistOnline(status !== 'DISABLED');
+        await this.registerInstance();
+        if (!this.registered) throw new Error('the instance node is not on the current session');
+        if (status !== 'DISABLED') await this.election.electLeader();
+        await this.cache.sync();
+        if (this.election.isLeader) await this.sharding.setReshardingFlag();
+        break;
+      } catch (error) {
+        if (this.leaving || this.registry.sessionId !== session) return;
+        this.logger.warn(
+          `Job "${this.jobName}": registering again on the new session failed, retrying: ${String(error)}`,
+          'ElasticJob',
+        );
+        await new Promise((resolve) => setTimeout(resolve, REREGISTER_RETRY_MS));
+      }
+    }
+    // What the lost session left running is an earlier incarnation's now.
+    this.judgeStaleRuns();
+    this.events.onSessionRestored(true);
   }
 
   // ------------------------------------------------------------ eager sharding

@@ -15,8 +15,6 @@ import type { JobNodePath } from './job-node-path.js';
  * removed.
  */
 export class RunOwnership {
-  private readonly incarnations = new Map<string, Promise<number | undefined>>();
-
   constructor(
     private readonly registry: RegistryCenter,
     private readonly path: JobNodePath,
@@ -24,7 +22,9 @@ export class RunOwnership {
 
   /**
    * Whether the node (`owner`, `stat`) belongs to a live incarnation of its owner. Ephemeral
-   * nodes live exactly as long as their session, so they always do.
+   * nodes live exactly as long as their session, so they always do. The owner is read after
+   * the node, never remembered: an owner that registers again meanwhile writes only nodes
+   * newer than its new instance node.
    */
   async isLive(owner: string, stat: NodeStat): Promise<boolean> {
     if (stat.ephemeralOwner !== '0') return true;
@@ -33,18 +33,11 @@ export class RunOwnership {
   }
 
   /** The czxid from which `owner`'s live incarnation writes, undefined when it has none. */
-  private incarnationOf(owner: string): Promise<number | undefined> {
-    let known = this.incarnations.get(owner);
-    if (!known) {
-      known = (async () => {
-        const instance = await this.registry.getStat(this.path.instance(owner));
-        if (instance) return instance.czxid;
-        const leaving = await this.registry.getWithStat(this.path.leaving(owner));
-        // A marker written before markers carried the czxid stands for every run of its owner.
-        return leaving ? Number(leaving.data || 0) : undefined;
-      })();
-      this.incarnations.set(owner, known);
-    }
-    return known;
+  private async incarnationOf(owner: string): Promise<number | undefined> {
+    const instance = await this.registry.getStat(this.path.instance(owner));
+    if (instance) return instance.czxid;
+    const leaving = await this.registry.getWithStat(this.path.leaving(owner));
+    // A marker written before markers carried the czxid stands for every run of its owner.
+    return leaving ? Number(leaving.data || 0) : undefined;
   }
 }

@@ -73,8 +73,9 @@ export function itemsOf(entry: PlanEntry, instanceId: string): number[] {
  * Items of owners that are `gone` (crashed, expired, or a Java instance that left: nobody runs
  * them, so there is nothing to hand over) move sooner: from the very next fire, an interim
  * entry gives them to their new owners and leaves every other item where it was. An instance
- * that misses the interim for that fire only leaves such an item unrun, as before; none can
- * run an item twice, since no live owner loses one.
+ * that misses the interim for that fire only leaves such an item unrun, as before. An owner
+ * judged gone that comes back (a new session) and runs that fire on the old entry meets the
+ * item's `running` node: the leader brings items forward only for jobs with that fence.
  */
 export function withEntry(
   previous: ShardingPlan | undefined,

@@ -96,7 +96,13 @@ export class ShardingService {
     if (!plan) return undefined;
     if (plan.leader === this.election.leader) return plan;
     const mirrorItems = (this.context.cache.getChildren(this.context.path.sharding) ?? []).length;
-    return matchesMirror(latestEntry(plan), (item) => this.ownerOf(item), mirrorItems) ? plan : undefined;
+    const owner = (item: number) => this.ownerOf(item);
+    // The nodes show the newest assignment, or the one in force until it applies (they are
+    // written a moment before each applies).
+    return matchesMirror(latestEntry(plan), owner, mirrorItems) ||
+      matchesMirror(entryAt(plan, Date.now()), owner, mirrorItems)
+      ? plan
+      : undefined;
   }
 
   /** The assignment in force at `fireTime`, when a plan is followed. */
@@ -144,7 +150,9 @@ export class ShardingService {
     }
     const now = Date.now();
     const previous = this.plan;
-    const gone = previous ? await this.goneOwners(previous) : new Set<string>();
+    // Moving a gone owner's items at the next fire (no margin) is safe only when the fence
+    // (`running` nodes) stops an owner that comes back and runs that fire on the old entry.
+    const gone = previous && config.monitorExecution ? await this.goneOwners(previous) : new Set<string>();
     const plan = withEntry(
       previous,
       identity.instanceId,

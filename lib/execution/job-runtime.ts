@@ -72,6 +72,8 @@ export class JobRuntime implements CoordinatorEvents {
   private readonly semaphore: Semaphore;
   private active = false;
   private missedWhileDisconnected = false;
+  /** `running` nodes of items stopped while the session was at risk, by item: its session. */
+  private readonly keptRunning = new Map<number, { session: string; failover: boolean }>();
 
   constructor(
     readonly jobName: string,
@@ -178,6 +180,25 @@ export class JobRuntime implements CoordinatorEvents {
    * to run is decided again under the next session.
    */
   onSessionLost(): void {
+    this.keptRunning.clear();
+    this.dropQueued();
+    this.abortAll('session', 'this instance lost its ZooKeeper session, so the item is no longer its own');
+  }
+
+  /**
+   * Cut off from ZooKeeper so long that the server may expire the session any moment: items
+   * stop as if it were lost. If the same session comes back, their `running` nodes are
+   * cleared; if not, the survivors judge them.
+   */
+  onSessionAtRisk(): void {
+    this.dropQueued();
+    this.abortAll(
+      'session',
+      'this instance has been cut off from ZooKeeper for a third of its session timeout, so the item may no longer be its own',
+    );
+  }
+
+  private dropQueued(): void {
     this.missedWhileDisconnected = false;
     for (const state of this.items.values()) {
       state.pending = undefined;
@@ -185,10 +206,10 @@ export class JobRuntime implements CoordinatorEvents {
       state.pendingSession = undefined;
       for (const resolve of state.pendingResults?.splice(0) ?? []) resolve(undefined);
     }
-    this.abortAll('session', 'this instance lost its ZooKeeper session, so the item is no longer its own');
   }
 
   onSessionRestored(newSession: boolean): void {
+    if (!newSession) this.releaseKept();
     const missed = this.missedWhileDisconnected;
     this.missedWhileDisconnected = false;
     // Only a connection back on the same session catches a missed fire up.
@@ -261,6 +282,8 @@ export class JobRuntime implements CoordinatorEvents {
     config: JobConfiguration,
     session: string,
   ): Promise<ItemResult | undefined> | undefined {
+    // A failover claim waiting for the item stays: it must run (and be released) as such.
+    if (state.pending === 'FAILOVER') return undefined;
     if (source === 'MANUAL') {
       state.pending = 'MANUAL';
       state.pendingFireTime = fireTime;
@@ -465,9 +488,12 @@ export class JobRuntime implements CoordinatorEvents {
     session: string,
     claimed: boolean,
   ): Promise<void> {
-    // After a lost session the node belonged to the old session; after a shutdown abort with
-    // failover on, it is left for the survivors to take the item over.
-    const keepRunningNode = state.abortReason === 'session' || (state.abortReason === 'shutdown' && config.failover);
+    // Stopped because the session was lost, or at risk and not back yet: the node stays, for
+    // the survivors to judge (cleared if the same session comes back). After a shutdown abort
+    // with failover on, it is left for the survivors to take the item over.
+    const sessionGone = state.abortReason === 'session' && this.coordinator.liveSession() !== session;
+    const keepRunningNode = sessionGone || (state.abortReason === 'shutdown' && config.failover);
+    if (claimed && sessionGone) this.keptRunning.set(item, { session, failover: source === 'FAILOVER' });
     if (claimed && config.monitorExecution && !keepRunningNode) {
       await this.quietly(`clearing running on item ${item}`, this.coordinator.endItem(item, session));
     }
@@ -486,13 +512,17 @@ export class JobRuntime implements CoordinatorEvents {
     const settle = (result: ItemResult | undefined) => pendingResults.forEach((resolve) => resolve(result));
     if (!pending || !pendingSession) return settle(undefined);
     // Not awaited: this run is over; the rerun is a run of its own.
-    void this.rerun(item, pending, pendingFireTime, pendingSession).then(settle, (error: unknown) => {
+    this.rerun(item, pending, pendingFireTime, pendingSession).then(settle, (error: unknown) => {
       this.warn(`re-running item ${item}`, error);
       settle(undefined);
     });
   }
 
-  /** Runs a queued rerun, if it is still this instance's to run; resolves with its result. */
+  /**
+   * Runs a queued rerun, if it is still this instance's to run; resolves with its result.
+   * Decided and started synchronously, in the same turn as the end of the run before it: no
+   * fire can start the item in between, so it never runs twice here.
+   */
   private async rerun(
     item: number,
     pending: ExecutionSource,
@@ -501,11 +531,12 @@ export class JobRuntime implements CoordinatorEvents {
   ): Promise<ItemResult | undefined> {
     const current = this.coordinator.config;
     if (pending === 'MISFIRE') {
-      await this.quietly(`clearing misfire on item ${item}`, this.coordinator.execution.clearMisfire(item));
+      void this.quietly(`clearing misfire on item ${item}`, this.coordinator.execution.clearMisfire(item));
       if (!current.misfire) return undefined;
     }
     // Decided under a session that is gone: dropped (the next session decides afresh).
     if (this.coordinator.liveSession() !== pendingSession) return undefined;
+    if (this.items.get(item)?.running) return undefined;
     // Rerun only what the overlapped fire gave this instance (a failover claim is ours anyway).
     const assignment = this.coordinator.assignmentFor(pendingFireTime);
     if (!this.active || (pending !== 'FAILOVER' && !assignment.items.includes(item))) {
@@ -517,6 +548,17 @@ export class JobRuntime implements CoordinatorEvents {
     const fireTime = pending === 'FAILOVER' ? new Date() : pendingFireTime;
     const run = await this.execute([item], pending, fireTime, current, count, pendingSession);
     return run.items[0];
+  }
+
+  /** The same session is back after being at risk: the nodes of the items it stopped go. */
+  private releaseKept(): void {
+    const session = this.coordinator.liveSession();
+    for (const [item, kept] of [...this.keptRunning]) {
+      this.keptRunning.delete(item);
+      if (kept.session !== session || this.items.get(item)?.running) continue;
+      void this.quietly(`clearing running on item ${item}`, this.coordinator.endItem(item, kept.session));
+      if (kept.failover) this.releaseFailover(item, kept.session);
+    }
   }
 
   /** Awaits a ZooKeeper write, logging a failure; one refused because its session is gone is expected. */

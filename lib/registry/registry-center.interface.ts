@@ -10,11 +10,15 @@
 /**
  * - `CONNECTED`: the first session is open.
  * - `SUSPENDED`: the connection dropped; the session may still be alive (ephemeral nodes kept).
+ * - `AT_RISK`: still suspended a third of the session timeout later. The client library gives
+ *   a silent connection up two thirds of the timeout after it last heard from the server, so
+ *   from now on the server may expire the session at any moment: what depends on it must stop.
+ *   The same session may still come back (`RECONNECTED`, not new).
  * - `RECONNECTED`: connected again; `newSession` says whether it is the same session.
  * - `LOST`: the session expired (or was given up after a whole session timeout without a
  *   connection). Its ephemeral nodes are gone; a new session is being opened.
  */
-export type ConnectionState = 'CONNECTED' | 'SUSPENDED' | 'RECONNECTED' | 'LOST';
+export type ConnectionState = 'CONNECTED' | 'SUSPENDED' | 'AT_RISK' | 'RECONNECTED' | 'LOST';
 
 export interface ConnectionStateChange {
   state: ConnectionState;
@@ -121,11 +125,11 @@ export interface RegistryCenter {
   getStat(key: string): Promise<NodeStat | null>;
 
   /** Creates (with parents) or updates a persistent node. */
-  persist(key: string, value: string): Promise<void>;
+  persist(key: string, value: string, bound?: SessionBound): Promise<void>;
   /** Updates an existing node; rejects with NONODE when it does not exist. */
   update(key: string, value: string): Promise<void>;
   /** Replaces the node with an ephemeral one owned by the current session. */
-  persistEphemeral(key: string, value: string): Promise<void>;
+  persistEphemeral(key: string, value: string, bound?: SessionBound): Promise<void>;
   /** Creates `{key}{sequence}` persistent; returns the created key. */
   persistSequential(key: string, value: string): Promise<string>;
   /** Creates `{key}{sequence}` ephemeral; returns the created key. */

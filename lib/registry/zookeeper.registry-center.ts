@@ -96,6 +96,7 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
   private suspendTimer: NodeJS.Timeout | undefined;
   private reopenTimer: NodeJS.Timeout | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
+  private atRiskTimer: NodeJS.Timeout | undefined;
   private readonly phaseChanges = new EventEmitter();
   private readonly stateListeners = new Set<ConnectionStateListener>();
   private readonly caches = new Map<string, ZookeeperTreeCache>();
@@ -190,8 +191,9 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
    * the session after its timeout. When the process runs again it would learn that only after
    * a reconnect, and meanwhile run what was overdue on a session that is gone. So a stall of
    * two thirds of the session timeout (past which the client itself gives the connection up)
-   * ends the session here, at once, before anything else runs on it: the first timer to fire
-   * after the stall is this one, as it fires every STALL_CHECK_MS.
+   * ends the session here, at once, before any timer due later than STALL_CHECK_MS into the
+   * stall runs on it (a job's fire, a handler's own timer). What was already running, or is
+   * called back by I/O first, may run a moment before.
    */
   private watchForStalls(): void {
     const limit = Math.floor((this.sessionTimeoutMs * 2) / 3);
@@ -286,7 +288,19 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
   private onConnecting(generation: number): void {
     if (generation !== this.sessionGeneration || this.phase !== 'CONNECTED') return;
     this.setPhase('SUSPENDED');
-    this.notify({ state: 'SUSPENDED', sessionId: this.connection().sessionId, newSession: false });
+    const sessionId = this.connection().sessionId;
+    this.notify({ state: 'SUSPENDED', sessionId, newSession: false });
+    // The client library gives a silent connection up two thirds of the session timeout after
+    // it last heard from the server, which may expire the session a timeout after that: a
+    // third of the timeout from now, the session can no longer be counted on.
+    this.atRiskTimer = setTimeout(
+      () => {
+        if (generation === this.sessionGeneration && this.phase === 'SUSPENDED')
+          this.notify({ state: 'AT_RISK', sessionId, newSession: false });
+      },
+      Math.floor(this.sessionTimeoutMs / 3),
+    );
+    this.atRiskTimer.unref();
     // The server expires a silent session after its timeout; past that, waiting for the same
     // session again only delays the recovery.
     this.suspendTimer = setTimeout(
@@ -330,7 +344,9 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
 
   private clearSuspendTimer(): void {
     if (this.suspendTimer) clearTimeout(this.suspendTimer);
+    if (this.atRiskTimer) clearTimeout(this.atRiskTimer);
     this.suspendTimer = undefined;
+    this.atRiskTimer = undefined;
   }
 
   private notify(change: ConnectionStateChange): void {
@@ -573,23 +589,28 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
 
   // ---------------------------------------------------------------- writes
 
-  persist(key: string, value: string): Promise<void> {
-    return this.run('persist', key, async (conn, path) => {
-      for (;;) {
-        try {
-          await conn.setData(path, value);
-          return;
-        } catch (error) {
-          if (!(error instanceof ZkCodeError) || error.code !== ZK.NONODE) throw error;
+  persist(key: string, value: string, bound?: SessionBound): Promise<void> {
+    return this.run(
+      'persist',
+      key,
+      async (conn, path) => {
+        for (;;) {
+          try {
+            await conn.setData(path, value);
+            return;
+          } catch (error) {
+            if (!(error instanceof ZkCodeError) || error.code !== ZK.NONODE) throw error;
+          }
+          try {
+            await this.createWithParents(conn, path, value, ZK.PERSISTENT);
+            return;
+          } catch (error) {
+            if (!(error instanceof ZkCodeError) || error.code !== ZK.NODEEXISTS) throw error;
+          }
         }
-        try {
-          await this.createWithParents(conn, path, value, ZK.PERSISTENT);
-          return;
-        } catch (error) {
-          if (!(error instanceof ZkCodeError) || error.code !== ZK.NODEEXISTS) throw error;
-        }
-      }
-    });
+      },
+      bound,
+    );
   }
 
   update(key: string, value: string): Promise<void> {
@@ -598,30 +619,35 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     });
   }
 
-  persistEphemeral(key: string, value: string): Promise<void> {
-    return this.run('persistEphemeral', key, async (conn, path) => {
-      // Usually absent (one request); otherwise ours is updated and another's replaced.
-      for (let attempt = 0; ; attempt += 1) {
-        try {
-          await this.createWithParents(conn, path, value, ZK.EPHEMERAL);
-          return;
-        } catch (error) {
-          if (!(error instanceof ZkCodeError) || error.code !== ZK.NODEEXISTS || attempt >= 3) throw error;
-        }
-        const existing = await conn.exists(path);
-        if (existing && existing.ephemeralOwner === conn.sessionId) {
-          await conn.setData(path, value);
-          return;
-        }
-        if (existing) {
+  persistEphemeral(key: string, value: string, bound?: SessionBound): Promise<void> {
+    return this.run(
+      'persistEphemeral',
+      key,
+      async (conn, path) => {
+        // Usually absent (one request); otherwise ours is updated and another's replaced.
+        for (let attempt = 0; ; attempt += 1) {
           try {
-            await conn.delete(path);
+            await this.createWithParents(conn, path, value, ZK.EPHEMERAL);
+            return;
           } catch (error) {
-            if (!(error instanceof ZkCodeError) || error.code !== ZK.NONODE) throw error;
+            if (!(error instanceof ZkCodeError) || error.code !== ZK.NODEEXISTS || attempt >= 3) throw error;
+          }
+          const existing = await conn.exists(path);
+          if (existing && existing.ephemeralOwner === conn.sessionId) {
+            await conn.setData(path, value);
+            return;
+          }
+          if (existing) {
+            try {
+              await conn.delete(path);
+            } catch (error) {
+              if (!(error instanceof ZkCodeError) || error.code !== ZK.NONODE) throw error;
+            }
           }
         }
-      }
-    });
+      },
+      bound,
+    );
   }
 
   async persistSequential(key: string, value: string): Promise<string> {
