@@ -194,7 +194,7 @@ export class JobRuntime implements CoordinatorEvents {
     this.dropQueued();
     this.abortAll(
       'session',
-      'this instance has been cut off from ZooKeeper for a third of its session timeout, so the item may no longer be its own',
+      'this instance has been cut off from ZooKeeper for two thirds of its session timeout, so the item may no longer be its own',
     );
   }
 

@@ -10,10 +10,9 @@
 /**
  * - `CONNECTED`: the first session is open.
  * - `SUSPENDED`: the connection dropped; the session may still be alive (ephemeral nodes kept).
- * - `AT_RISK`: still suspended a third of the session timeout later. The client library gives
- *   a silent connection up two thirds of the timeout after it last heard from the server, so
- *   from now on the server may expire the session at any moment: what depends on it must stop.
- *   The same session may still come back (`RECONNECTED`, not new).
+ * - `AT_RISK`: still suspended two thirds of the session timeout later: from now on the server
+ *   may expire the session at any moment, so what depends on it must stop. The same session
+ *   may still come back (`RECONNECTED`, not new).
  * - `RECONNECTED`: connected again; `newSession` says whether it is the same session.
  * - `LOST`: the session expired (or was given up after a whole session timeout without a
  *   connection). Its ephemeral nodes are gone; a new session is being opened.

@@ -290,15 +290,17 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     this.setPhase('SUSPENDED');
     const sessionId = this.connection().sessionId;
     this.notify({ state: 'SUSPENDED', sessionId, newSession: false });
-    // The client library gives a silent connection up two thirds of the session timeout after
-    // it last heard from the server, which may expire the session a timeout after that: a
-    // third of the timeout from now, the session can no longer be counted on.
+    // The server may expire the session a timeout after it last heard from us. A connection
+    // refused or closed is seen at once, and the client pinged at most a third of the timeout
+    // before: two thirds of the timeout from now the session can no longer be counted on. (A
+    // connection that went silent is given up by the client only two thirds of the timeout
+    // after it last heard from the server: then the margin is a third less.)
     this.atRiskTimer = setTimeout(
       () => {
         if (generation === this.sessionGeneration && this.phase === 'SUSPENDED')
           this.notify({ state: 'AT_RISK', sessionId, newSession: false });
       },
-      Math.floor(this.sessionTimeoutMs / 3),
+      Math.floor((this.sessionTimeoutMs * 2) / 3),
     );
     this.atRiskTimer.unref();
     // The server expires a silent session after its timeout; past that, waiting for the same
