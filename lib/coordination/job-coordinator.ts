@@ -486,7 +486,7 @@ export class JobCoordinator {
     const count = this.config.shardingTotalCount;
     const running = await this.execution.runningOwners(Array.from({ length: count }, (_, item) => item));
     return Array.from({ length: count }, (_, item) => {
-      const instanceId = this.sharding.ownerOf(item) ?? '';
+      const instanceId = this.sharding.assignedOwner(item) ?? '';
       const serverIp =
         parseInstanceYaml(cache.get(path.instance(instanceId)) ?? '')?.serverIp ?? instanceId.split('@-@')[0] ?? '';
       const status: ShardingInfo['status'] = this.execution.isDisabled(item)
@@ -505,7 +505,7 @@ export class JobCoordinator {
     const leader = this.election.leader;
     const owners = new Map<string, number[]>();
     for (let item = 0; item < this.config.shardingTotalCount; item += 1) {
-      const owner = this.sharding.ownerOf(item);
+      const owner = this.sharding.assignedOwner(item);
       if (owner) owners.set(owner, [...(owners.get(owner) ?? []), item]);
     }
     return this.instances.onlineInstances().map((instanceId) => {

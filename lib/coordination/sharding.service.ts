@@ -265,8 +265,18 @@ export class ShardingService {
     return waitForCache(this.context.cache, () => !this.isShardingNeeded && !this.isProcessing, timeoutMs);
   }
 
+  /** The owner ElasticJob's `sharding/{i}/instance` node names. */
   ownerOf(item: number): string | undefined {
     return this.context.cache.get(this.context.path.itemInstance(item));
+  }
+
+  /**
+   * The owner the newest assignment gives the item: the plan's when one is followed (its
+   * `sharding/{i}/instance` node is written only just before it applies), else that node's.
+   */
+  assignedOwner(item: number): string | undefined {
+    const plan = this.authoritativePlan();
+    return plan ? latestEntry(plan).items[String(item)] : this.ownerOf(item);
   }
 
   /** Items the `sharding/{i}/instance` nodes give this instance, ascending. */

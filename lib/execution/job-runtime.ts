@@ -186,15 +186,15 @@ export class JobRuntime implements CoordinatorEvents {
   }
 
   /**
-   * Cut off from ZooKeeper so long that the server may expire the session any moment: items
-   * stop as if it were lost. If the same session comes back, their `running` nodes are
-   * cleared; if not, the survivors judge them.
+   * Cut off from ZooKeeper so long that the server may expire the session any moment: running
+   * items stop (their reruns, decided under this session, start only if it comes back). If the
+   * same session comes back, their `running` nodes are cleared and a missed fire is caught up;
+   * if not, the survivors judge the nodes.
    */
   onSessionAtRisk(): void {
-    this.dropQueued();
     this.abortAll(
       'session',
-      'this instance has been cut off from ZooKeeper for two thirds of its session timeout, so the item may no longer be its own',
+      'this instance has been cut off from ZooKeeper for most of its session timeout, so the item may no longer be its own',
     );
   }
 

@@ -10,7 +10,7 @@
 /**
  * - `CONNECTED`: the first session is open.
  * - `SUSPENDED`: the connection dropped; the session may still be alive (ephemeral nodes kept).
- * - `AT_RISK`: still suspended two thirds of the session timeout later: from now on the server
+ * - `AT_RISK`: still suspended 60% of the session timeout later: from about now on the server
  *   may expire the session at any moment, so what depends on it must stop. The same session
  *   may still come back (`RECONNECTED`, not new).
  * - `RECONNECTED`: connected again; `newSession` says whether it is the same session.

@@ -37,6 +37,8 @@ const RETRIES_ON_CONNECTION_LOSS = 3;
 const REOPEN_DELAY_MS = 500;
 const LATCH_RELEASE_MAX_DELAY_MS = 2_000;
 const STALL_CHECK_MS = 100;
+/** Of the session timeout, after a drop: when the session is no longer counted on (AT_RISK). */
+const AT_RISK_FRACTION = 0.6;
 
 function assertPositiveInteger(field: string, value: number): void {
   if (!Number.isInteger(value) || value <= 0) {
@@ -292,15 +294,17 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     this.notify({ state: 'SUSPENDED', sessionId, newSession: false });
     // The server may expire the session a timeout after it last heard from us. A connection
     // refused or closed is seen at once, and the client pinged at most a third of the timeout
-    // before: two thirds of the timeout from now the session can no longer be counted on. (A
-    // connection that went silent is given up by the client only two thirds of the timeout
-    // after it last heard from the server: then the margin is a third less.)
+    // before: short of two thirds of the timeout from now, the session can no longer be
+    // counted on. (A connection that went silent is given up by the client only two thirds of
+    // the timeout after it last heard from the server: then the margin is a third less.) The
+    // binding retries a connection every third of the timeout: AT_RISK comes clearly before
+    // the second retry, so whether an outage stops the items does not depend on a race.
     this.atRiskTimer = setTimeout(
       () => {
         if (generation === this.sessionGeneration && this.phase === 'SUSPENDED')
           this.notify({ state: 'AT_RISK', sessionId, newSession: false });
       },
-      Math.floor((this.sessionTimeoutMs * 2) / 3),
+      Math.floor(this.sessionTimeoutMs * AT_RISK_FRACTION),
     );
     this.atRiskTimer.unref();
     // The server expires a silent session after its timeout; past that, waiting for the same

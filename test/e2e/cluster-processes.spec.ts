@@ -90,9 +90,17 @@ describe('instances in separate processes (nothing shared but ZooKeeper)', () =>
     expect(plan.leader).toBe('10.2.0.2@-@22');
     const latest = plan.entries.at(-1)!;
     expect(Object.values(latest.items)).toEqual(Array(6).fill('10.2.0.2@-@22'));
-    for (let item = 0; item < 6; item += 1) {
-      expect(await zk.getDirectly(`/cluster-job/sharding/${item}/instance`)).toBe('10.2.0.2@-@22');
-    }
+    // ElasticJob's nodes show it by the time it applies (they are written just before).
+    await waitFor(
+      'sharding/{i}/instance naming the new leader',
+      async () => {
+        for (let item = 0; item < 6; item += 1) {
+          if ((await zk.getDirectly(`/cluster-job/sharding/${item}/instance`)) !== '10.2.0.2@-@22') return false;
+        }
+        return true;
+      },
+      Math.max(latest.from - Date.now(), 0) + 5_000,
+    );
     await waitFor('three fires on the new assignment', () => settledUntil() >= latest.from + 3_000, 10_000);
     // From the new assignment on, every item of every fire runs once; before the crash too.
     expect(exactlyOnceProblems(records, latest.from, settledUntil(), () => 6)).toEqual([]);
