@@ -158,7 +158,7 @@ export class ElasticJobOrchestrator
           decorator: this.options.executionDecorator ?? new JobExecutionDecorator(),
           logger: this.logger,
           instanceId: this.identity!.instanceId,
-          enteringHandler: (item) => (this.lastHandler = { job: config.jobName, item, at: Date.now() }),
+          enteringHandler: (item) => (this.lastHandler = { job: config.jobName, item, at: performance.now() }),
         });
         runtimeRef.current = runtime;
         this.jobs.set(config.jobName, { definition, coordinator, runtime });
@@ -254,10 +254,11 @@ export class ElasticJobOrchestrator
   private watchEventLoop(): void {
     const sessionTimeoutMs = this.options.zookeeper.sessionTimeoutMs ?? 30_000;
     const threshold = Math.max(Math.floor(sessionTimeoutMs / 3), 200);
-    let last = Date.now();
+    let last = performance.now();
     this.loopMonitor = setInterval(() => {
-      const now = Date.now();
-      const stall = now - last - LOOP_TICK_MS;
+      const now = performance.now();
+      // Monotonic: a step of the wall clock is no stall.
+      const stall = Math.round(now - last - LOOP_TICK_MS);
       const tickBefore = last;
       last = now;
       if (stall < threshold) return;

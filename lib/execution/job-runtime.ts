@@ -71,6 +71,8 @@ export class JobRuntime implements CoordinatorEvents {
   private readonly waiters = new Set<RunWaiter>();
   private readonly semaphore: Semaphore;
   private active = false;
+  /** Fires under way (until their items have run): a drain waits for them too. */
+  private readonly firing = new Set<Promise<unknown>>();
   private missedWhileDisconnected = false;
   /** `running` nodes of items stopped while the session was at risk, by item: its session. */
   private readonly keptRunning = new Map<number, { session: string; failover: boolean }>();
@@ -115,6 +117,8 @@ export class JobRuntime implements CoordinatorEvents {
    */
   async drain(deadline: number): Promise<void> {
     const settled = () => Promise.all([...this.items.values()].map((state) => state.settled).filter(Boolean));
+    // A fire that started before the stop may not have reached its items yet.
+    if (deadline > Date.now()) await within(Promise.all(this.firing), deadline - Date.now());
     const remaining = deadline - Date.now();
     if (remaining > 0) await within(settled(), remaining);
     if (this.runningItems().length === 0) return;
@@ -220,7 +224,14 @@ export class JobRuntime implements CoordinatorEvents {
   // ------------------------------------------------------------ fires
 
   /** One fire: this instance's items for it. Never rejects. */
-  async fire(source: ExecutionSource, fireTime: Date): Promise<JobRunResult | undefined> {
+  fire(source: ExecutionSource, fireTime: Date): Promise<JobRunResult | undefined> {
+    const firing = this.fireOnce(source, fireTime);
+    this.firing.add(firing);
+    void firing.finally(() => this.firing.delete(firing));
+    return firing;
+  }
+
+  private async fireOnce(source: ExecutionSource, fireTime: Date): Promise<JobRunResult | undefined> {
     try {
       if (!this.active) return undefined;
       const session = this.coordinator.liveSession();

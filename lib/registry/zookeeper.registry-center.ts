@@ -199,10 +199,11 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
    */
   private watchForStalls(): void {
     const limit = Math.floor((this.sessionTimeoutMs * 2) / 3);
-    let last = Date.now();
+    let last = performance.now();
     this.stallTimer = setInterval(() => {
-      const now = Date.now();
-      const stall = now - last - STALL_CHECK_MS;
+      const now = performance.now();
+      // Monotonic: a step of the wall clock is no stall.
+      const stall = Math.round(now - last - STALL_CHECK_MS);
       last = now;
       if (stall < limit || (this.phase !== 'CONNECTED' && this.phase !== 'SUSPENDED')) return;
       this.expire(
