@@ -314,12 +314,14 @@ export class JobCoordinator {
 
   /**
    * This instance's items for the fire scheduled at `fireTime`: the assignment in force at
-   * that time (the same on every instance), disabled items left out.
+   * that time (the same on every instance), disabled items left out. For a manual trigger
+   * (`fireTime` its arrival), also an assignment published at least the margin before, though
+   * its first scheduled fire is still to come.
    */
-  assignmentFor(fireTime: Date): FireAssignment {
+  assignmentFor(fireTime: Date, manual = false): FireAssignment {
     const config = this.config;
     if (!this.takingItems && !this.handingOver) return { count: config.shardingTotalCount, items: [] };
-    const planned = this.sharding.assignmentAt(fireTime.getTime());
+    const planned = this.sharding.assignmentAt(fireTime.getTime(), manual);
     if (planned)
       return { count: planned.count, items: planned.items.filter((item) => !this.execution.isDisabled(item)) };
     // No plan followed (first start, or a leader that writes none): ElasticJob's rules.

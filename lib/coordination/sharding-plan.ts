@@ -17,6 +17,12 @@ export interface PlanEntry {
   count: number;
   /** Item number to instance id. */
   items: Record<string, string>;
+  /**
+   * When the leader published it (epoch ms, its clock). A manual trigger, which is no
+   * scheduled fire, uses it once every instance has had the margin to see it, even when its
+   * first scheduled fire is far away (a daily job).
+   */
+  published?: number;
 }
 
 export interface ShardingPlan {
@@ -45,10 +51,18 @@ export function serializePlan(plan: ShardingPlan): string {
   return JSON.stringify(plan);
 }
 
-/** The entry in force at `fireTime`: the last one whose `from` is not after it. */
-export function entryAt(plan: ShardingPlan, fireTime: number): PlanEntry {
+/**
+ * The entry in force at `fireTime`: the last one whose `from` is not after it. For a manual
+ * trigger at `fireTime` (given `marginMs`), also the last one published at least the margin
+ * before it.
+ */
+export function entryAt(plan: ShardingPlan, fireTime: number, manualMarginMs?: number): PlanEntry {
   let found = plan.entries[0]!;
-  for (const entry of plan.entries) if (entry.from <= fireTime) found = entry;
+  for (const entry of plan.entries) {
+    const seen =
+      manualMarginMs !== undefined && entry.published !== undefined && entry.published + manualMarginMs <= fireTime;
+    if (entry.from <= fireTime || seen) found = entry;
+  }
   return found;
 }
 
@@ -108,7 +122,7 @@ export function withEntry(
       }
     }
   }
-  const entries = [...inForce.slice(-2), ...future, { from, ...assignment }].slice(-MAX_ENTRIES);
+  const entries = [...inForce.slice(-2), ...future, { from, ...assignment, published: now }].slice(-MAX_ENTRIES);
   return { version: 1, leader, entries };
 }
 

@@ -106,14 +106,14 @@ export class ShardingService {
   }
 
   /** The assignment in force at `fireTime`, when a plan is followed. */
-  entryAt(fireTime: number): PlanEntry | undefined {
+  entryAt(fireTime: number, manual = false): PlanEntry | undefined {
     const plan = this.authoritativePlan();
-    return plan ? entryAt(plan, fireTime) : undefined;
+    return plan ? entryAt(plan, fireTime, manual ? PLAN_MARGIN_MS : undefined) : undefined;
   }
 
   /** This instance's items for the fire at `fireTime` (disabled items excluded by the caller). */
-  assignmentAt(fireTime: number): FireAssignment | undefined {
-    const entry = this.entryAt(fireTime);
+  assignmentAt(fireTime: number, manual = false): FireAssignment | undefined {
+    const entry = this.entryAt(fireTime, manual);
     return entry ? { count: entry.count, items: itemsOf(entry, this.context.identity.instanceId) } : undefined;
   }
 
@@ -271,12 +271,13 @@ export class ShardingService {
   }
 
   /**
-   * The owner the newest assignment gives the item: the plan's when one is followed (its
-   * `sharding/{i}/instance` node is written only just before it applies), else that node's.
+   * The owner a trigger now would run the item on: the plan's assignment in force for one
+   * (every instance has seen it) when a plan is followed, else what the item's
+   * `sharding/{i}/instance` node names (written only just before a scheduled fire uses it).
    */
   assignedOwner(item: number): string | undefined {
     const plan = this.authoritativePlan();
-    return plan ? latestEntry(plan).items[String(item)] : this.ownerOf(item);
+    return plan ? entryAt(plan, Date.now(), PLAN_MARGIN_MS).items[String(item)] : this.ownerOf(item);
   }
 
   /** Items the `sharding/{i}/instance` nodes give this instance, ascending. */

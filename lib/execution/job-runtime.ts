@@ -248,7 +248,7 @@ export class JobRuntime implements CoordinatorEvents {
       }
       const config = this.coordinator.config;
       if (config.maxTimeDiffSeconds >= 0 && !(await this.clockTolerable(config))) return undefined;
-      const assignment = this.coordinator.assignmentFor(fireTime);
+      const assignment = this.coordinator.assignmentFor(fireTime, source === 'MANUAL');
       const candidates: number[] = [];
       const queued: Array<Promise<ItemResult | undefined>> = [];
       for (const item of assignment.items) {
@@ -549,7 +549,7 @@ export class JobRuntime implements CoordinatorEvents {
     if (this.coordinator.liveSession() !== pendingSession) return undefined;
     if (this.items.get(item)?.running) return undefined;
     // Rerun only what the overlapped fire gave this instance (a failover claim is ours anyway).
-    const assignment = this.coordinator.assignmentFor(pendingFireTime);
+    const assignment = this.coordinator.assignmentFor(pendingFireTime, pending === 'MANUAL');
     if (!this.active || (pending !== 'FAILOVER' && !assignment.items.includes(item))) {
       if (pending === 'FAILOVER') this.releaseFailover(item, pendingSession);
       return undefined;

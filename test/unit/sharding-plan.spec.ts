@@ -63,6 +63,18 @@ describe('sharding plan: one assignment per fire', () => {
     expect(early.entries.map((e) => e.from)).toEqual([0, 11_000]);
   });
 
+  it('a manual trigger uses an assignment once it is the margin old, though its first fire is a day away', () => {
+    const daily = (time: number) => Math.floor(time / 86_400_000) * 86_400_000 + 86_400_000;
+    const first = withEntry(undefined, 'L', { count: 2, items: { 0: 'a', 1: 'a' } }, 1_000, 500, daily);
+    const plan = withEntry(first, 'L', { count: 2, items: { 0: 'a', 1: 'b' } }, 10_000, 500, daily);
+    expect(plan.entries.map((e) => e.from)).toEqual([0, 86_400_000]);
+    // Scheduled fires: the new assignment from its fire only.
+    expect(entryAt(plan, 20_000).items[1]).toBe('a');
+    // Triggers: from the margin after its publication on.
+    expect(entryAt(plan, 10_400, 500).items[1]).toBe('a');
+    expect(entryAt(plan, 10_500, 500).items[1]).toBe('b');
+  });
+
   it('round-trips through JSON and compares with the sharding/{i}/instance nodes', () => {
     const plan = withEntry(undefined, 'L', { count: 2, items: { 0: 'a', 1: 'b' } }, 0, 500, everySecond);
     expect(parsePlan(serializePlan(plan))).toEqual(plan);
