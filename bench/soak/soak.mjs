@@ -195,8 +195,10 @@ export async function runSoak(options) {
       faults.push(fault);
       log(`  ${((fault.at - started) / 1000).toFixed(1)} s ${fault.kind}${fault.instance ? ` ${fault.instance}` : ''}`);
     }
-    // A quiet tail, so the last fault's recovery is judged too.
-    await sleep(Math.max(until - Date.now(), 0) + sessionTimeoutMs + 6_000);
+    // A quiet tail, so the last fault's recovery is judged too: past the settling time of the
+    // last fault (however long it took on a busy machine), several fires far from any fault.
+    const lastEnd = Math.max(until, ...faults.map((fault) => fault.end ?? fault.at));
+    await sleep(Math.max(lastEnd - Date.now(), 0) + sessionTimeoutMs + 4_000 + 6_000);
   } finally {
     stoppedAt = Date.now();
     for (const instance of instances) {
