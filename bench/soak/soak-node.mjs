@@ -50,7 +50,8 @@ async function recorded(job, ctx, ms) {
 }
 
 /**
- * The jobs, as JSON in SOAK_JOBS: `[{ name, cron, count, failover, itemMs, jitterMs }]`.
+ * The jobs, as JSON in SOAK_JOBS: `[{ name, cron, count, failover, itemMs, jitterMs, jobClassName }]`
+ * (jobClassName: to share the job with a Java instance, bench/interop/java-mixed.mjs).
  * Default: the soak's two jobs (every second, 6 short items, no failover; every 2 s, 4 items
  * of 1.5 s, failover on).
  */
@@ -74,6 +75,7 @@ JOBS.forEach((job, index) => {
     shardingTotalCount: job.count,
     failover: job.failover ?? false,
     jobErrorHandlerType: 'IGNORE',
+    ...(job.jobClassName ? { jobClassName: job.jobClassName } : {}),
   })(SoakJobs.prototype, method, Object.getOwnPropertyDescriptor(SoakJobs.prototype, method));
 });
 
