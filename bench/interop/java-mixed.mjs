@@ -13,7 +13,17 @@
 // built under tmp/interop/; nothing of it is kept in this repository. SnakeYAML 1.33 has no
 // TagInspector, so the one line of YamlEngine that sets one is left out of the build.
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -107,9 +117,13 @@ function build(source) {
     mkdirSync(tree, { recursive: true });
     if (existsSync(join(source, 'HEAD')) || existsSync(join(source, '.git'))) {
       log(`exporting ${TAG} from ${source}`);
-      const archive = execFileSync('git', ['--git-dir', existsSync(join(source, '.git')) ? join(source, '.git') : source, 'archive', TAG], {
-        maxBuffer: 1 << 30,
-      });
+      const archive = execFileSync(
+        'git',
+        ['--git-dir', existsSync(join(source, '.git')) ? join(source, '.git') : source, 'archive', TAG],
+        {
+          maxBuffer: 1 << 30,
+        },
+      );
       execFileSync('tar', ['-x', '-C', tree], { input: archive });
     } else {
       execFileSync('cp', ['-r', `${source}/.`, tree]);
@@ -125,7 +139,11 @@ function build(source) {
         .filter((line) => !line.includes('setTagInspector'))
         .join('\n'),
     );
-    const sources = execFileSync('find', [...MODULES.map((module) => join(tree, module, 'src/main/java')), '-name', '*.java'])
+    const sources = execFileSync('find', [
+      ...MODULES.map((module) => join(tree, module, 'src/main/java')),
+      '-name',
+      '*.java',
+    ])
       .toString()
       .trim()
       .split('\n');
@@ -134,7 +152,16 @@ function build(source) {
     log(`javac: ${sources.length} ElasticJob sources`);
     execFileSync(
       'javac',
-      ['-nowarn', '-processorpath', join(JAVA, 'lombok.jar'), '-cp', compileClassPath, '-d', classes, `@${join(BUILD, 'sources.txt')}`],
+      [
+        '-nowarn',
+        '-processorpath',
+        join(JAVA, 'lombok.jar'),
+        '-cp',
+        compileClassPath,
+        '-d',
+        classes,
+        `@${join(BUILD, 'sources.txt')}`,
+      ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
     // Resources, with the ServiceLoader files of several modules (the same service, other
@@ -147,7 +174,8 @@ function build(source) {
         if (statSync(from).isDirectory()) continue;
         const to = join(classes, file);
         mkdirSync(dirname(to), { recursive: true });
-        if (file.includes('META-INF/services/') && existsSync(to)) appendFileSync(to, `\n${readFileSync(from, 'utf8')}`);
+        if (file.includes('META-INF/services/') && existsSync(to))
+          appendFileSync(to, `\n${readFileSync(from, 'utf8')}`);
         else copyFileSync(from, to);
       }
     }
@@ -207,7 +235,26 @@ async function round(name, classPath, connectString, steps) {
     const kind = id.startsWith('java') ? 'java' : 'node';
     const member =
       kind === 'java'
-        ? new Member(id, kind, 'java', ['-cp', classPath, 'JavaNode', connectString, namespace, id, JOB, '* * * * * ?', String(ITEMS), String(ITEM_MS), String(SESSION_TIMEOUT_MS)], {}, records)
+        ? new Member(
+            id,
+            kind,
+            'java',
+            [
+              '-cp',
+              classPath,
+              'JavaNode',
+              connectString,
+              namespace,
+              id,
+              JOB,
+              '* * * * * ?',
+              String(ITEMS),
+              String(ITEM_MS),
+              String(SESSION_TIMEOUT_MS),
+            ],
+            {},
+            records,
+          )
         : new Member(
             id,
             kind,
@@ -219,7 +266,9 @@ async function round(name, classPath, connectString, steps) {
               INSTANCE_ID: id,
               SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
               SOAK_LOG: process.env.INTEROP_LOG ?? '0',
-              SOAK_JOBS: JSON.stringify([{ name: JOB, cron: '* * * * * ?', count: ITEMS, itemMs: ITEM_MS, jobClassName: JAVA_CLASS }]),
+              SOAK_JOBS: JSON.stringify([
+                { name: JOB, cron: '* * * * * ?', count: ITEMS, itemMs: ITEM_MS, jobClassName: JAVA_CLASS },
+              ]),
             },
             records,
           );
@@ -274,32 +323,68 @@ async function round(name, classPath, connectString, steps) {
     }
     // Every line, for a closer look at what the summary reports.
     mkdirSync(join(root, 'tmp/interop'), { recursive: true });
-    writeFileSync(join(root, 'tmp/interop', `${namespace}.jsonl`), records.map((record) => JSON.stringify(record)).join('\n'));
+    writeFileSync(
+      join(root, 'tmp/interop', `${namespace}.jsonl`),
+      records.map((record) => JSON.stringify(record)).join('\n'),
+    );
     const { intervals } = liveIntervals(records, new Map(), end);
     const found = overlaps(intervals);
     const ran = { node: 0, java: 0 };
     for (const record of records) if (record.t === 'start') ran[record.kind] += 1;
-    return { name, namespace, begin, leader, steps, changes: changes.map(({ what, at }) => ({ what, at: at - begin })), judged, ran, missing, doubled, overlaps: found };
+    return {
+      name,
+      namespace,
+      begin,
+      leader,
+      steps,
+      changes: changes.map(({ what, at }) => ({ what, at: at - begin })),
+      judged,
+      ran,
+      missing,
+      doubled,
+      overlaps: found,
+    };
   } finally {
     for (const member of members.values()) if (member.child.exitCode === null) member.child.kill('SIGKILL');
     await observer.close();
   }
 }
 
-const { values } = parseArgs({ options: { source: { type: 'string' }, rounds: { type: 'string', default: '3' }, scenario: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { source: { type: 'string' }, rounds: { type: 'string', default: '3' }, scenario: { type: 'string' } },
+});
 ensureJars();
 const classPath = build(values.source);
 const zookeeper = await ZooKeeperTestingServer.start();
 const scenarios = {
   // A Node instance leads; a Java instance joins, Node instances come and go, the Java one leaves.
-  'node-leads': ['join node-a', 'join java-1', 'join node-b', 'join node-c', 'leave node-b', 'leave java-1', 'join java-2', 'leave node-a'],
+  'node-leads': [
+    'join node-a',
+    'join java-1',
+    'join node-b',
+    'join node-c',
+    'leave node-b',
+    'leave java-1',
+    'join java-2',
+    'leave node-a',
+  ],
   // A Java instance leads (it writes no plan); Node instances follow its sharding nodes.
-  'java-leads': ['join java-1', 'join node-a', 'join java-2', 'join node-b', 'leave java-2', 'leave node-a', 'join node-c'],
+  'java-leads': [
+    'join java-1',
+    'join node-a',
+    'join java-2',
+    'join node-b',
+    'leave java-2',
+    'leave node-a',
+    'join node-c',
+  ],
 };
 const results = [];
 try {
   for (let index = 0; index < Number(values.rounds); index += 1) {
-    for (const [name, steps] of Object.entries(scenarios).filter(([name]) => !values.scenario || name === values.scenario)) {
+    for (const [name, steps] of Object.entries(scenarios).filter(
+      ([name]) => !values.scenario || name === values.scenario,
+    )) {
       log(`round ${index + 1}: ${name}`);
       const result = await round(name, classPath, zookeeper.connectString, steps);
       log(
@@ -313,8 +398,15 @@ try {
 } finally {
   await zookeeper.close();
 }
-const total = (key) => results.reduce((sum, result) => sum + (Array.isArray(result[key]) ? result[key].length : result[key]), 0);
-const summary = { rounds: results.length, judged: total('judged'), missing: total('missing'), doubled: total('doubled'), overlaps: total('overlaps') };
+const total = (key) =>
+  results.reduce((sum, result) => sum + (Array.isArray(result[key]) ? result[key].length : result[key]), 0);
+const summary = {
+  rounds: results.length,
+  judged: total('judged'),
+  missing: total('missing'),
+  doubled: total('doubled'),
+  overlaps: total('overlaps'),
+};
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 const file = join(root, 'bench/results', `interop-java-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify({ summary, results }, null, 2));

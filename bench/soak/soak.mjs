@@ -217,6 +217,15 @@ export async function runSoak(options) {
   const endOfRun = Date.now();
   const { runs, intervals } = liveIntervals(records, lifecycle, endOfRun);
   const found = overlaps(intervals);
+  if (found.length > 0) {
+    // The whole record, to replay the verdict by hand: every line, the faults, the lifecycle.
+    const dir = join(dirname(fileURLToPath(import.meta.url)), '../../tmp/soak');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, `seed-${seed}-${started}.json`),
+      JSON.stringify({ seed, started, endOfRun, faults, lifecycle: [...lifecycle], records }),
+    );
+  }
   const settleMs = sessionTimeoutMs + 4_000;
   const quiet = (fire) =>
     fire > started + 5_000 &&
