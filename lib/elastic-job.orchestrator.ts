@@ -122,7 +122,6 @@ export class ElasticJobOrchestrator
           ConfigService.checkConflict(this.registry, new JobNodePath(definition.options.name), jobClassName),
         ),
       );
-      const takeItems = this.options.runJobs && this.options.autoStart;
       await forEachBounded(resolved, REGISTRATION_CONCURRENCY, async (entry, index) => {
         const { definition, config, local, jobClassName } = entry;
         const { strategy, errorHandler } = providers[index]!;
@@ -146,7 +145,7 @@ export class ElasticJobOrchestrator
             onFailoverItems: (items, session) => runtimeRef.current?.onFailoverItems(items, session),
           },
         );
-        const effective = await coordinator.register(config, jobClassName, takeItems);
+        const effective = await coordinator.register(config, jobClassName);
         const method = (definition.instance as Record<string, unknown>)[definition.methodName] as (
           ...args: unknown[]
         ) => unknown;
@@ -163,7 +162,6 @@ export class ElasticJobOrchestrator
         runtimeRef.current = runtime;
         this.jobs.set(config.jobName, { definition, coordinator, runtime });
       });
-      this.joined = takeItems;
       this.logger.log(
         `Registered ${this.jobs.size} job(s) as instance ${this.identity.instanceId} in namespace "${namespace}"` +
           (this.options.runJobs ? '' : ' (operate only: this instance runs no jobs)'),
@@ -222,8 +220,20 @@ export class ElasticJobOrchestrator
     };
   }
 
-  onApplicationBootstrap(): void {
-    if (this.options.runJobs && this.options.autoStart) this.startTimers();
+  /**
+   * Every module is initialised: the instance joins its jobs and their timers start. Joining
+   * is what lets a leader give this instance items, so it happens only now, each job's timer
+   * starting right after its join (and counting fires from the join): an item is never given
+   * to an instance whose app is still initialising.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.options.runJobs || !this.options.autoStart) return;
+    try {
+      await this.start();
+    } catch (error) {
+      await this.teardown();
+      throw error;
+    }
   }
 
   /** For `autoStart: false`: join the cluster now and start the timers. */
@@ -234,6 +244,7 @@ export class ElasticJobOrchestrator
       this.joined = true;
       await forEachBounded([...this.jobs.values()], REGISTRATION_CONCURRENCY, async (job) => {
         await job.coordinator.join(!job.coordinator.config.disabled);
+        if (!this.shutDown) job.runtime.start();
       });
     }
     this.startTimers();

@@ -13,7 +13,8 @@ export const THAW_GRACE_MS = 500;
  * a SIGKILL ends a run at once; a freeze cuts it at the freeze (see THAW_GRACE_MS), and what
  * it does later than that after the thaw counts again.
  * @param records `{t:'start'|'end', run, ...}` lines of every instance
- * @param lifecycle per instance: `{ killedAt?, freezes: [{from, to}] }`
+ * @param lifecycle per instance: `{ killedAt?, crashedAt?, freezes: [{from, to}] }` (a crash
+ *   ends its runs as a SIGKILL does)
  * @param endOfRun when the soak stopped recording
  */
 export function liveIntervals(records, lifecycle, endOfRun) {
@@ -29,8 +30,9 @@ export function liveIntervals(records, lifecycle, endOfRun) {
   const intervals = [];
   for (const run of runs.values()) {
     const life = lifecycle.get(run.instance) ?? { freezes: [] };
-    let end = run.end ?? Math.min(life.killedAt ?? endOfRun, endOfRun);
-    if (life.killedAt !== undefined) end = Math.min(end, life.killedAt);
+    const diedAt = life.killedAt ?? life.crashedAt;
+    let end = run.end ?? Math.min(diedAt ?? endOfRun, endOfRun);
+    if (diedAt !== undefined) end = Math.min(end, diedAt);
     let from = run.at;
     for (const freeze of [...life.freezes].sort((a, b) => a.from - b.from)) {
       if (freeze.from >= end || freeze.to <= from) continue;

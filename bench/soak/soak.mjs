@@ -44,7 +44,10 @@ class SoakInstance {
     });
     this.ready = new Promise((resolve) => (this.markReady = resolve));
     this.exited = new Promise((resolve) => this.child.on('exit', resolve));
-    this.child.on('exit', () => (this.gone = true));
+    this.child.on('exit', (code, signal) => {
+      this.gone = true;
+      this.exit = { at: Date.now(), code, signal };
+    });
     createInterface({ input: this.child.stdout }).on('line', (line) => {
       let record;
       try {
@@ -94,6 +97,7 @@ export async function runSoak(options) {
   const lifecycle = new Map();
   const instances = [];
   const faults = [];
+  const crashes = [];
   let next = 0;
   const spawnInstance = () => {
     next += 1;
@@ -201,6 +205,15 @@ export async function runSoak(options) {
     await sleep(Math.max(lastEnd - Date.now(), 0) + sessionTimeoutMs + 4_000 + 6_000);
   } finally {
     stoppedAt = Date.now();
+    // A process that ended by itself, not by a fault or the final stop, crashed: its runs end
+    // there, and the seed fails.
+    for (const instance of instances) {
+      const life = lifecycle.get(instance.id);
+      if (instance.exit && !instance.stopping && life.killedAt === undefined) {
+        life.crashedAt = instance.exit.at;
+        crashes.push({ instance: instance.id, ...instance.exit, stderr: instance.stderr });
+      }
+    }
     for (const instance of instances) {
       instance.signal('SIGCONT');
       instance.signal('SIGTERM');
@@ -217,13 +230,13 @@ export async function runSoak(options) {
   const endOfRun = Date.now();
   const { runs, intervals } = liveIntervals(records, lifecycle, endOfRun);
   const found = overlaps(intervals);
-  if (found.length > 0) {
+  if (found.length > 0 || crashes.length > 0) {
     // The whole record, to replay the verdict by hand: every line, the faults, the lifecycle.
     const dir = join(dirname(fileURLToPath(import.meta.url)), '../../tmp/soak');
     mkdirSync(dir, { recursive: true });
     writeFileSync(
       join(dir, `seed-${seed}-${started}.json`),
-      JSON.stringify({ seed, started, endOfRun, faults, lifecycle: [...lifecycle], records }),
+      JSON.stringify({ seed, started, endOfRun, faults, crashes, lifecycle: [...lifecycle], records }),
     );
   }
   const settleMs = sessionTimeoutMs + 4_000;
@@ -258,13 +271,18 @@ export async function runSoak(options) {
     faults,
     runs: runs.length,
     overlaps: found,
+    crashes,
     quiet: { firesChecked: counted.checked, wrong: counted.wrong },
     failover,
-    ok: found.length === 0 && counted.wrong.length === 0 && failover.every((entry) => !entry.late),
+    ok:
+      found.length === 0 &&
+      crashes.length === 0 &&
+      counted.wrong.length === 0 &&
+      failover.every((entry) => !entry.late),
     stderr: Object.fromEntries(instances.filter((i) => i.stderr).map((i) => [i.id, i.stderr])),
   };
   log(
-    `  seed ${seed}: ${faults.length} faults, ${runs.length} runs, ${found.length} overlaps, ` +
+    `  seed ${seed}: ${faults.length} faults, ${runs.length} runs, ${found.length} overlaps, ${crashes.length} crashes, ` +
       `${counted.checked} quiet fires checked (${counted.wrong.length} wrong), ` +
       `${failover.length} failovers judged (${failover.filter((entry) => entry.late).length} late)` +
       (failover.length ? `, delays ${failover.map((entry) => entry.delayMs ?? 'none').join(' ')} ms` : ''),
@@ -307,7 +325,16 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     results.push(result);
     if (!result.ok) {
       console.log(
-        JSON.stringify({ overlaps: result.overlaps, wrong: result.quiet.wrong, failover: result.failover }, null, 2),
+        JSON.stringify(
+          {
+            overlaps: result.overlaps,
+            crashes: result.crashes.map(({ stderr, ...crash }) => crash),
+            wrong: result.quiet.wrong,
+            failover: result.failover,
+          },
+          null,
+          2,
+        ),
       );
       for (const [id, text] of Object.entries(result.stderr)) console.log(`--- ${id} stderr\n${text}`);
     }
@@ -323,6 +350,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       faults: kinds,
       runs: results.reduce((sum, result) => sum + result.runs, 0),
       overlaps: results.reduce((sum, result) => sum + result.overlaps.length, 0),
+      crashes: results.reduce((sum, result) => sum + result.crashes.length, 0),
       quietFiresChecked: results.reduce((sum, result) => sum + result.quiet.firesChecked, 0),
       quietFiresWrong: results.reduce((sum, result) => sum + result.quiet.wrong.length, 0),
       failoversJudged: delays.length,

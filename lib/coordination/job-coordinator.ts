@@ -101,6 +101,11 @@ export class JobCoordinator {
   failover!: FailoverService;
   private detach: Array<() => void> = [];
   private takingItems = false;
+  /**
+   * When this instance first joined the job: from then on a leader may give it items, so its
+   * timer counts fires from here, not from when the app finished bootstrapping.
+   */
+  joinedAt: Date | undefined;
   /** Left the cluster, still running its items for the fires before the new assignment. */
   private handingOver = false;
   private leaving = false;
@@ -145,10 +150,10 @@ export class JobCoordinator {
   }
 
   /**
-   * Writes (or loads) the configuration and starts the job's cache; with `takeItems`, joins
-   * the cluster: server and instance nodes, election, resharding flag.
+   * Writes (or loads) the configuration and starts the job's cache. Joining the cluster
+   * (server and instance nodes, election, resharding flag) is `join`, when the timers start.
    */
-  async register(code: JobConfiguration, jobClassName: string, takeItems: boolean): Promise<JobConfiguration> {
+  async register(code: JobConfiguration, jobClassName: string): Promise<JobConfiguration> {
     const effective = await ConfigService.setUp(this.registry, this.path, code, jobClassName, (message) =>
       this.logger.warn(message, 'ElasticJob'),
     );
@@ -186,7 +191,6 @@ export class JobCoordinator {
       }),
       this.registry.addConnectionStateListener((change) => this.onConnectionState(change)),
     );
-    if (takeItems) await this.join(!effective.disabled);
     // ElasticJob's reconcile service ticks every minute and acts once the interval has passed.
     this.reconcileTimer = setInterval(() => {
       const minutes = this.config.reconcileIntervalMinutes;
@@ -200,6 +204,7 @@ export class JobCoordinator {
   /** Server, instance, election and resharding flag: this instance takes part from now on. */
   async join(enabled: boolean): Promise<void> {
     this.takingItems = true;
+    this.joinedAt ??= new Date();
     await this.servers.persistOnline(enabled);
     await this.registerInstance();
     await this.cache.sync();

@@ -88,7 +88,11 @@ export class JobRuntime implements CoordinatorEvents {
     return this.deps.coordinator;
   }
 
-  /** Starts the timer (the job fires from now on). */
+  /**
+   * Starts the timer. It counts fires from when this instance joined the job: a fire that fell
+   * between joining and now (another module's slow `onModuleInit`, a busy machine) may already
+   * have given this instance items, so it fires at once, late, rather than lose them.
+   */
   start(): void {
     if (this.active) return;
     const config = this.coordinator.config;
@@ -96,7 +100,7 @@ export class JobRuntime implements CoordinatorEvents {
       void this.fire('NORMAL_TRIGGER', fireTime);
     });
     this.active = true;
-    this.timer.start();
+    this.timer.start(this.coordinator.joinedAt);
     this.coordinator.started();
   }
 

@@ -18,10 +18,11 @@ export class JobTimer {
     private readonly onFire: (fireTime: Date) => void,
   ) {}
 
-  start(): void {
+  /** Fires from `from` on (now by default); fires already past collapse into one late fire. */
+  start(from: Date = new Date()): void {
     if (this.running) return;
     this.running = true;
-    this.scheduleAfter(new Date());
+    this.scheduleAfter(from);
   }
 
   stop(): void {

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit, type Type } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 import { useZooKeeperServer } from '../support/suite.js';
 import { ElasticJobOrchestrator } from '../../lib/elastic-job.orchestrator.js';
@@ -24,7 +24,7 @@ class Cluster {
     private readonly options: Partial<ElasticJobOptions> = {},
   ) {}
 
-  async start(id: string, serverIp = '127.0.0.1'): Promise<TestApp> {
+  async start(id: string, serverIp = '127.0.0.1', more: Type[] = []): Promise<TestApp> {
     const Job = jobClass({ name: JOB, cron: '* * * * * ?', shardingTotalCount: 6, ...this.options }, (ctx) => {
       this.records.push({
         fireTime: ctx.fireTime.getTime(),
@@ -33,7 +33,7 @@ class Cluster {
         source: ctx.executionSource,
       });
     });
-    const app = await apps.create(this.namespace, [Job], { instanceId: id, serverIp });
+    const app = await apps.create(this.namespace, [Job, ...more], { instanceId: id, serverIp });
     this.apps.set(id, app);
     return app;
   }
@@ -144,6 +144,41 @@ describe('a cluster of instances: exactly once per item per fire', () => {
       cluster.records.filter((r) => r.fireTime >= nineFrom).every((r) => r.instance === c || r.instance === d),
     ).toBe(true);
     expect(await zk.getChildrenKeys(`/${JOB}/sharding`)).toHaveLength(9);
+  });
+
+  it('an instance whose app initialises slowly is given items only once its timers run: no fire is lost', async () => {
+    const namespace = uniqueNamespace('slow-init');
+    const cluster = new Cluster(namespace);
+    const [a, b] = ['10.0.2.1@-@1', '10.0.2.2@-@2'];
+    await cluster.start(a!);
+    await waitFor('a runs items', () => cluster.firstRunOf(a!) !== undefined, 10_000);
+    // b's app has a provider that takes 2.5 s in onModuleInit, after ElasticJobModule's own:
+    // fires go by while b is registered in ZooKeeper but has no timer yet.
+    let initialising = false;
+    let initialisingFrom = 0;
+    @Injectable()
+    class SlowStart implements OnModuleInit {
+      async onModuleInit() {
+        initialising = true;
+        initialisingFrom = Date.now();
+        await sleep(2_500);
+        initialising = false;
+      }
+    }
+    const starting = cluster.start(b!, '127.0.0.1', [SlowStart]);
+    await waitFor('b is initialising', () => initialising, 10_000);
+    const zk = await registries.open({ namespace });
+    const membersWhileInitialising = await zk.getChildrenKeys(`/${JOB}/instances`);
+    await starting;
+    await waitFor('b runs items', () => cluster.firstRunOf(b!) !== undefined, 5_000);
+    await sleep(2_500);
+
+    const [first, last] = cluster.settledRange();
+    // Every fire from before b began initialising to after its first run is judged.
+    expect(first).toBeLessThan(initialisingFrom);
+    expect(last).toBeGreaterThanOrEqual(cluster.firstRunOf(b!)!);
+    expect(exactlyOnceProblems(cluster.records, first, last, () => 6)).toEqual([]);
+    expect(membersWhileInitialising).toEqual([a]);
   });
 
   it('a server disabled through JobOperator gets no items and gives up leadership; enabled, it gets them back', async () => {

@@ -85,6 +85,31 @@ describe('exactly once under faults', () => {
     120_000,
   );
 
+  it('an instance frozen past its session again and again survives every thaw and runs items on a new session', async () => {
+    const recorded = cluster([{ name: 'often', cron: '* * * * * ?', count: 2, failover: true, itemMs: 300 }]);
+    await Promise.all([recorded.start('frozen'), recorded.start('survivor')]);
+    for (let round = 0; round < 4; round += 1) {
+      await waitFor(
+        `round ${round}: the instance runs items`,
+        () => recorded.runs().some((run) => run.instance === 'frozen' && Date.now() - run.at < 1_500),
+        SESSION_TIMEOUT_MS + 15_000,
+      );
+      recorded.freeze('frozen');
+      await sleep(SESSION_TIMEOUT_MS + 2_000 + round * 500);
+      const thawedAt = recorded.thaw('frozen');
+      // Its new session registers it again; then it runs items of its own again.
+      await waitFor(
+        `round ${round}: items on the thawed instance again`,
+        () =>
+          recorded.exitOf('frozen') ??
+          recorded.runs().some((run) => run.instance === 'frozen' && run.at > thawedAt + 500),
+        SESSION_TIMEOUT_MS + 15_000,
+      );
+      expect(recorded.exitOf('frozen')).toBeUndefined();
+    }
+    expect(recorded.overlaps()).toEqual([]);
+  }, 180_000);
+
   it('a graceful stop is never taken for a crash: its items finish on it and are not failed over', async () => {
     const recorded = cluster([{ name: 'steady', cron: '0/2 * * * * ?', count: 2, failover: true, itemMs: 1_500 }], {
       SHUTDOWN_TIMEOUT_MS: '10000',

@@ -145,6 +145,13 @@ export class RecordedCluster {
     );
   }
 
+  /** How the instance's process ended (`undefined` while it runs), with the tail of its stderr. */
+  exitOf(id: string): { code: number | null; signal: NodeJS.Signals | null; stderr: string } | undefined {
+    const entry = this.children.get(id);
+    if (!entry || (entry.child.exitCode === null && entry.child.signalCode === null)) return undefined;
+    return { code: entry.child.exitCode, signal: entry.child.signalCode, stderr: entry.stderr };
+  }
+
   stderr(id: string): string {
     return this.children.get(id)?.stderr ?? '';
   }

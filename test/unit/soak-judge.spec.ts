@@ -15,8 +15,9 @@ const start = (run: string, instance: string, at: number, extra: Line = {}): Lin
   ...extra,
 });
 const end = (run: string, at: number, status = 'done'): Line => ({ t: 'end', run, at, status });
-const life = (entries: Record<string, { killedAt?: number; freezes?: Array<{ from: number; to: number }> }>) =>
-  new Map(Object.entries(entries).map(([id, value]) => [id, { freezes: [], ...value }]));
+const life = (
+  entries: Record<string, { killedAt?: number; crashedAt?: number; freezes?: Array<{ from: number; to: number }> }>,
+) => new Map(Object.entries(entries).map(([id, value]) => [id, { freezes: [], ...value }]));
 
 describe('the soak judge', () => {
   it('finds two runs of one item on two instances at once, and not runs one after the other', () => {
@@ -33,6 +34,12 @@ describe('the soak judge', () => {
     const records = [start('a#1', 'a', 0), start('b#1', 'b', 200), end('b#1', 300)];
     expect(overlaps(liveIntervals(records, life({ a: { killedAt: 150 } }), 1_000).intervals)).toHaveLength(0);
     expect(overlaps(liveIntervals(records, life({ a: { killedAt: 250 } }), 1_000).intervals)).toHaveLength(1);
+  });
+
+  it('ends the runs of an instance that crashed (exited by itself) at its exit', () => {
+    const records = [start('a#1', 'a', 0), start('b#1', 'b', 200), end('b#1', 300)];
+    expect(overlaps(liveIntervals(records, life({ a: { crashedAt: 150 } }), 1_000).intervals)).toHaveLength(0);
+    expect(overlaps(liveIntervals(records, life({}), 1_000).intervals)).toHaveLength(1);
   });
 
   it('cuts a frozen run at the freeze when it ends right after the thaw, and counts it again when it goes on', () => {
