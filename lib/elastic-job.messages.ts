@@ -76,6 +76,9 @@ export const NON_STATIC_PROVIDER = (className: string, methodName: string) =>
 export const REGISTRY_CONFIG_DIFFERS = (job: string, differences: readonly string[]) =>
   `Job "${job}": the configuration in ZooKeeper differs from the code and is the one that runs (set overwrite: true to replace it): ${differences.join('; ')}`;
 
+export const JOBS_DISABLED = (what: string) =>
+  `${what} is not available: ElasticJobModule is configured with enabled: false, so nothing connects to ZooKeeper and no job runs.`;
+
 export const NOT_READY = (what: string) =>
   `${what} is not available yet: the ElasticJob module has not finished starting.`;
 

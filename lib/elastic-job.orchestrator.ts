@@ -14,7 +14,7 @@ import { ConfigService } from './coordination/config.service.js';
 import { reserveDefaultInstanceId, type InstanceIdentity } from './coordination/instance-identity.js';
 import { JobCoordinator } from './coordination/job-coordinator.js';
 import { JobNodePath } from './coordination/job-node-path.js';
-import { DUPLICATE_JOB, MISSING_PROVIDER, NOT_READY } from './elastic-job.messages.js';
+import { DUPLICATE_JOB, JOBS_DISABLED, MISSING_PROVIDER, NOT_READY } from './elastic-job.messages.js';
 import { ELASTIC_JOB_REGISTRY_CENTER, ELASTIC_JOB_RESOLVED_OPTIONS } from './elastic-job.constants.js';
 import { ElasticJobError } from './errors/elastic-job.error.js';
 import { InvalidJobOptionsError } from './errors/invalid-job-options.error.js';
@@ -61,6 +61,8 @@ export class ElasticJobOrchestrator
   private readonly readiness: Promise<void>;
   private settleReadiness!: { resolve: () => void; reject: (error: unknown) => void };
   private joined = false;
+  /** With `enabled: false`: the jobs found and checked, none of them registered. */
+  private disabledJobNames: string[] = [];
   private loopMonitor: NodeJS.Timeout | undefined;
   private started = false;
   private shutDown = false;
@@ -90,10 +92,11 @@ export class ElasticJobOrchestrator
   }
 
   jobNames(): string[] {
-    return [...this.jobs.keys()];
+    return this.options.enabled ? [...this.jobs.keys()] : [...this.disabledJobNames];
   }
 
   job(name: string): ManagedJob {
+    if (!this.options.enabled) throw new ElasticJobError(JOBS_DISABLED(`Job "${name}"`));
     const job = this.jobs.get(name);
     if (!job) {
       if (!this.identity) throw new ElasticJobError(NOT_READY(`Job "${name}"`));
@@ -107,6 +110,16 @@ export class ElasticJobOrchestrator
     try {
       const resolved = this.validate(definitions);
       const providers = resolved.map(({ definition, local }) => this.resolveProviders(definition.options.name, local));
+      if (!this.options.enabled) {
+        this.disabledJobNames = resolved.map(({ config }) => config.jobName);
+        this.logger.log(
+          `ElasticJob is off (enabled: false): ${resolved.length} job(s) found and checked; nothing connects to ` +
+            'ZooKeeper and no job fires.',
+          'ElasticJob',
+        );
+        this.settleReadiness.resolve();
+        return;
+      }
       await this.registry.init();
       const namespace = this.registry.namespace;
       if (this.options.instanceId) {
@@ -227,7 +240,7 @@ export class ElasticJobOrchestrator
    * to an instance whose app is still initialising.
    */
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.options.runJobs || !this.options.autoStart) return;
+    if (!this.options.enabled || !this.options.runJobs || !this.options.autoStart) return;
     try {
       await this.start();
     } catch (error) {
@@ -239,6 +252,7 @@ export class ElasticJobOrchestrator
   /** For `autoStart: false`: join the cluster now and start the timers. */
   async start(): Promise<void> {
     await this.readiness;
+    if (!this.options.enabled) throw new ElasticJobError(JOBS_DISABLED('JobOperator.start()'));
     if (!this.options.runJobs || this.shutDown) return;
     if (!this.joined) {
       this.joined = true;
@@ -300,19 +314,39 @@ export class ElasticJobOrchestrator
       const deadline = Date.now() + this.options.shutdownTimeoutMs;
       const jobs = [...this.jobs.values()];
       // Leave first, so the others reshard at once; keep firing until the new assignment
-      // applies, so no fire is skipped; then stop, drain, and abort what is left.
-      await Promise.all(
+      // applies, so no fire is skipped; then stop, drain, and abort what is left. Nothing here
+      // waits for a fire that is not due: only for what runs, up to the deadline.
+      const left = await Promise.all(
         jobs.map((job) =>
           job.coordinator.beginLeave().catch((error: unknown) => {
             this.logger.warn(
               `Job "${job.coordinator.jobName}": leaving the cluster failed: ${String(error)}`,
               'ElasticJob',
             );
+            return true;
           }),
         ),
       );
+      if (left.includes(false)) {
+        this.logger.warn(
+          'Shutting down while ZooKeeper is unreachable: leaving without a handover. This ' +
+            "instance's nodes go when ZooKeeper expires its session; the others reshard then.",
+          'ElasticJob',
+        );
+      }
       await Promise.all(jobs.map((job) => job.coordinator.awaitHandover(deadline)));
       for (const job of jobs) job.runtime.stop();
+      const running = jobs
+        .map((job) => ({ name: job.coordinator.jobName, items: job.runtime.runningItems() }))
+        .filter((job) => job.items.length > 0);
+      if (running.length > 0) {
+        this.logger.log(
+          `Shutting down: waiting up to ${Math.max(deadline - Date.now(), 0)} ms for running items of ` +
+            `${running.map((job) => `"${job.name}" (${job.items.join(', ')})`).join(', ')}; ` +
+            'what still runs then is aborted.',
+          'ElasticJob',
+        );
+      }
       await Promise.all(jobs.map((job) => job.runtime.drain(deadline)));
     } catch (error) {
       this.logger.error(`Shutting down the jobs failed: ${String(error)}`, undefined, 'ElasticJob');

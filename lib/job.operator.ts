@@ -14,7 +14,8 @@ export interface RunWaitOptions {
 }
 
 /**
- * Triggers, inspects and operates jobs. Unknown job names throw `JobNotFoundError`.
+ * Triggers, inspects and operates jobs. Unknown job names throw `JobNotFoundError` (the methods
+ * that return a promise reject with it).
  * @publicApi
  */
 @Injectable()
@@ -47,7 +48,7 @@ export class JobOperator {
   }
 
   /** Resolves with the next run of the job on this instance that starts after the call. */
-  nextRun(jobName: string, options: RunWaitOptions = {}): Promise<JobRunResult> {
+  async nextRun(jobName: string, options: RunWaitOptions = {}): Promise<JobRunResult> {
     return this.orchestrator.job(jobName).runtime.nextRun(options);
   }
 
@@ -67,7 +68,7 @@ export class JobOperator {
    * Changes a job's configuration in ZooKeeper, checked like `@ElasticJob()` options; every
    * instance applies a new cron, time zone, item count or parameters without a restart.
    */
-  updateJobConfiguration(jobName: string, changes: JobConfigurationChanges): Promise<JobConfiguration> {
+  async updateJobConfiguration(jobName: string, changes: JobConfigurationChanges): Promise<JobConfiguration> {
     return this.orchestrator.job(jobName).coordinator.updateConfiguration(changes);
   }
 
@@ -75,7 +76,7 @@ export class JobOperator {
    * ElasticJob's `ShardingInfo` per item: owner, status (`DISABLED`, `RUNNING`,
    * `SHARDING_FLAG`, `PENDING`), failover. Reads the items' `running` nodes from ZooKeeper.
    */
-  getShardingInfo(jobName: string): Promise<ShardingInfo[]> {
+  async getShardingInfo(jobName: string): Promise<ShardingInfo[]> {
     return this.orchestrator.job(jobName).coordinator.shardingInfo();
   }
 
@@ -98,16 +99,17 @@ export class JobOperator {
   }
 
   /** Skips an item (`sharding/{i}/disabled`) without reassigning it. */
-  disableItem(jobName: string, item: number): Promise<void> {
+  async disableItem(jobName: string, item: number): Promise<void> {
     return this.orchestrator.job(jobName).coordinator.setItemEnabled(item, false);
   }
 
-  enableItem(jobName: string, item: number): Promise<void> {
+  async enableItem(jobName: string, item: number): Promise<void> {
     return this.orchestrator.job(jobName).coordinator.setItemEnabled(item, true);
   }
 
-  private setServer(jobName: string, serverIp: string | undefined, enabled: boolean): Promise<void> {
+  private async setServer(jobName: string, serverIp: string | undefined, enabled: boolean): Promise<void> {
+    const job = this.orchestrator.job(jobName);
     const ip = serverIp ?? this.orchestrator.instanceIdentity!.serverIp;
-    return this.orchestrator.job(jobName).coordinator.setServerEnabled(ip, enabled);
+    return job.coordinator.setServerEnabled(ip, enabled);
   }
 }

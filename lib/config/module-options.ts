@@ -14,6 +14,7 @@ export interface ResolvedModuleOptions {
   instanceId: string | undefined;
   serverIp: string;
   overwrite: boolean;
+  enabled: boolean;
   runJobs: boolean;
   autoStart: boolean;
   shutdownTimeoutMs: number;
@@ -67,7 +68,7 @@ export function resolveModuleOptions(options: ElasticJobModuleOptions | undefine
     shutdownTimeoutMs,
     'a non-negative integer number of milliseconds',
   );
-  for (const flag of ['overwrite', 'runJobs', 'autoStart'] as const) {
+  for (const flag of ['overwrite', 'enabled', 'runJobs', 'autoStart'] as const) {
     check(options[flag] === undefined || typeof options[flag] === 'boolean', flag, options[flag], 'true or false');
   }
   return {
@@ -75,6 +76,7 @@ export function resolveModuleOptions(options: ElasticJobModuleOptions | undefine
     instanceId,
     serverIp: serverIp ?? detectServerIp(),
     overwrite: options.overwrite ?? false,
+    enabled: options.enabled ?? true,
     runJobs: options.runJobs ?? true,
     autoStart: options.autoStart ?? true,
     shutdownTimeoutMs: shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,

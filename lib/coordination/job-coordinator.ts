@@ -387,13 +387,16 @@ export class JobCoordinator {
   /**
    * Leaves the cluster: the instance node and leadership go, so the others reshard at once.
    * Until the new assignment applies, this instance keeps running its items (see
-   * `awaitHandover`), so no fire is skipped.
+   * `awaitHandover`), so no fire is skipped. Cut off from ZooKeeper, it leaves at once without
+   * writing anything: its session, and its nodes with it, end when ZooKeeper expires it.
+   * Returns whether the leave was written.
    */
-  async beginLeave(): Promise<void> {
+  async beginLeave(): Promise<boolean> {
     this.leaving = true;
     this.cancelSharding();
-    if (!this.takingItems) return;
+    if (!this.takingItems) return true;
     this.takingItems = false;
+    if (!this.registry.isConnected) return false;
     this.handingOver = true;
     // Tells the others this is a graceful leave: what it still runs is not to be failed over
     // unless it is still running when its session closes. It stands for the runs of this
@@ -404,6 +407,7 @@ export class JobCoordinator {
     );
     await this.instances.removeOnline();
     await this.election.abdicate();
+    return true;
   }
 
   /** Resolves when the assignment without this instance is in force (or at `deadline`). */

@@ -22,6 +22,12 @@ export interface ElasticJobModuleOptions {
   serverIp?: string;
   /** Default for every job's `overwrite`. Default false. */
   overwrite?: boolean;
+  /**
+   * false: the module is inert. Jobs are found and their options checked, but nothing connects
+   * to ZooKeeper, nothing fires, and `JobOperator` calls fail saying so: for tests of an app's
+   * other parts, which then need no ZooKeeper. Default true.
+   */
+  enabled?: boolean;
   /** false: register configurations only; this instance takes no items (operate only). Default true. */
   runJobs?: boolean;
   /** false: join the cluster and start timers only when `JobOperator.start()` is called. Default true. */

@@ -4,7 +4,7 @@
  * it closes (the native library forbids it); the registry center makes a new one.
  */
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
+import zookeeper from 'zookeeper';
 
 interface NativeStatShape {
   ctime: Date | number;
@@ -49,7 +49,9 @@ interface NativeModule {
   constants: Record<string, number>;
 }
 
-const native = createRequire(import.meta.url)('zookeeper') as NativeModule;
+// The package's main export is the class over the native handle; its bundled typings describe
+// another API, so the shape used here is declared above.
+const native = zookeeper as unknown as NativeModule;
 
 export const ZK = {
   OK: 0,

@@ -181,6 +181,42 @@ describe('a cluster of instances: exactly once per item per fire', () => {
     expect(membersWhileInitialising).toEqual([a]);
   });
 
+  it.each([
+    ['a follower', 'b'],
+    ['the leader', 'a'],
+  ])(
+    '%s stopped while the next fire is an hour away leaves at once, not at the shutdown deadline',
+    async (_, who) => {
+      const namespace = uniqueNamespace(`hourly-${who}`);
+      const Job = jobClass({ name: 'hourly', cron: '0 0 * * * ?', shardingTotalCount: 4 }, () => undefined);
+      const ids = { a: '10.0.3.1@-@1', b: '10.0.3.2@-@2' };
+      const options = { serverIp: '127.0.0.1', shutdownTimeoutMs: 30_000 };
+      const a = await apps.create(namespace, [Job], { ...options, instanceId: ids.a });
+      const b = await apps.create(namespace, [Job], { ...options, instanceId: ids.b });
+      await waitFor(
+        'both own items',
+        async () => new Set((await a.operator.getShardingInfo('hourly')).map((info) => info.instanceId)).size === 2,
+        10_000,
+      );
+      const leaver = who === 'a' ? a : b;
+      const stayer = who === 'a' ? b : a;
+      const startedAt = Date.now();
+      await leaver.app.close();
+      const tookMs = Date.now() - startedAt;
+      // Nothing runs and the next fire is far: the leave waits for nothing (the deadline is 30 s).
+      expect(tookMs).toBeLessThan(10_000);
+      await waitFor(
+        'the stayer owns every item',
+        async () =>
+          (await stayer.operator.getShardingInfo('hourly')).every(
+            (info) => info.instanceId === (who === 'a' ? ids.b : ids.a),
+          ),
+        10_000,
+      );
+    },
+    60_000,
+  );
+
   it('a server disabled through JobOperator gets no items and gives up leadership; enabled, it gets them back', async () => {
     const namespace = uniqueNamespace('disable');
     const cluster = new Cluster(namespace);

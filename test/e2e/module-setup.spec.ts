@@ -197,6 +197,44 @@ describe('validation at app.init(): one clear error, nothing written to ZooKeepe
     await app.close();
   });
 
+  it('enabled: false: no ZooKeeper needed; jobs are still checked; JobOperator says jobs are off', async () => {
+    const port = await freePort(); // nothing listens there
+    let ran = 0;
+    const build = (options: ElasticJobOptions) =>
+      Test.createTestingModule({
+        imports: [
+          ElasticJobModule.forRoot({
+            zookeeper: { serverLists: `127.0.0.1:${port}`, namespace: 'orders-app', connectionTimeoutMs: 30_000 },
+            enabled: false,
+            logger: false,
+          }),
+        ],
+        providers: [jobClass(options, () => (ran += 1))],
+      }).compile();
+    const app = (await build({ ...valid, cron: '* * * * * ?' })).createNestApplication({ logger: false });
+    const started = Date.now();
+    await app.init();
+    // Far less than the 30 s connection timeout: nothing tried to connect.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const operator = app.get(JobOperator);
+    await operator.waitUntilReady();
+    expect(operator.getJobNames()).toEqual(['valid']);
+    await expect(operator.trigger('valid')).rejects.toThrow(
+      'Job "valid" is not available: ElasticJobModule is configured with enabled: false, so nothing connects to ZooKeeper and no job runs.',
+    );
+    expect(() => operator.getInstances('valid')).toThrow(/enabled: false/);
+    await expect(operator.disableServer('valid')).rejects.toThrow(/enabled: false/);
+    await expect(operator.start()).rejects.toThrow(/JobOperator.start\(\) is not available/);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(ran).toBe(0);
+    await app.close();
+
+    // An invalid job still fails app.init(), with the same error as when enabled.
+    const invalid = (await build({ ...valid, cron: 'not a cron' })).createNestApplication({ logger: false });
+    await expect(invalid.init()).rejects.toBeInstanceOf(InvalidJobOptionsError);
+    await invalid.close();
+  });
+
   it('module options are checked too', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [ElasticJobModule.forRoot({ zookeeper: { serverLists: 'nowhere', namespace: 'x' } })],

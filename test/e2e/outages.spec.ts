@@ -1,10 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistryCenter } from '../../lib/registry/registry-center.interface.js';
 import { doubleRuns, exactlyOnceProblems, type FireRecord } from '../support/fires.js';
-import { AppFixture, startRecordingInstances } from '../support/nest-apps.js';
+import { AppFixture, jobClass, startRecordingInstances } from '../support/nest-apps.js';
 import { RegistryFixture } from '../support/registry.js';
 import { sleep, uniqueNamespace, waitFor } from '../support/wait.js';
 import { ZooKeeperTestingServer } from '../../lib/testing/index.js';
+import { ELASTIC_JOB_REGISTRY_CENTER } from '../../lib/elastic-job.constants.js';
 
 let server: ZooKeeperTestingServer;
 const apps = new AppFixture(() => server.connectString);
@@ -102,5 +103,31 @@ describe('ZooKeeper outages, checked on the execution record', () => {
     expect(exactlyOnceProblems(records, recovered, Math.floor((Date.now() - 2_000) / 1_000) * 1_000, () => 4)).toEqual(
       [],
     );
+  });
+});
+
+describe('shutting down while ZooKeeper is down', () => {
+  it('app.close() leaves without waiting for ZooKeeper, says so, and no job is left firing', async () => {
+    const namespace = uniqueNamespace('down-at-close');
+    let ran = 0;
+    const Job = jobClass({ name: 'hourly', cron: '0 0 * * * ?', shardingTotalCount: 2 }, () => (ran += 1));
+    const { app, logger } = await apps.create(namespace, [Job], {
+      zookeeper: { serverLists: server.connectString, namespace, sessionTimeoutMs: 20_000, connectionTimeoutMs: 5_000 },
+      shutdownTimeoutMs: 30_000,
+    });
+    await server.stop();
+    await waitFor('the instance sees the outage', () => !app.get(ELASTIC_JOB_REGISTRY_CENTER).isConnected, 10_000);
+
+    const startedAt = Date.now();
+    await app.close();
+    // Neither the session timeout (20 s) nor the shutdown deadline (30 s): nothing runs.
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+    expect(
+      logger.lines
+        .filter((line) => line.level === 'warn')
+        .map((line) => line.message)
+        .join('\n'),
+    ).toContain('ZooKeeper is unreachable: leaving without a handover');
+    expect(ran).toBe(0);
   });
 });
