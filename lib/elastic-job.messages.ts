@@ -42,6 +42,24 @@ export const LOCK_LOST = (path: string) =>
 export const SESSION_EXPIRED = (namespace: string, sessionId: string, reason: string) =>
   `ZooKeeper session 0x${sessionId} of namespace "${namespace}" is lost (${reason}); opening a new session.`;
 
+export const CONNECTION_LOST = (
+  servers: string,
+  namespace: string,
+  sessionId: string,
+  atRiskMs: number,
+  sessionTimeoutMs: number,
+) =>
+  `Lost the connection to ZooKeeper (${servers}) of namespace "${namespace}", session 0x${sessionId}: reconnecting. ` +
+  `No fire starts meanwhile; running items are stopped if it is not back in ${atRiskMs} ms, and the session is ` +
+  `given up after ${sessionTimeoutMs} ms.`;
+
+export const CONNECTION_AT_RISK = (namespace: string, atRiskMs: number) =>
+  `Still no connection to ZooKeeper (namespace "${namespace}") after ${atRiskMs} ms: the server may expire the ` +
+  'session any moment, so running items are stopped.';
+
+export const CONNECTION_BACK = (namespace: string, sessionId: string, afterMs: number) =>
+  `ZooKeeper connection of namespace "${namespace}" is back after ${afterMs} ms, with the same session 0x${sessionId}.`;
+
 export const SESSION_RENEWED = (namespace: string, sessionId: string) =>
   `ZooKeeper session 0x${sessionId} opened for namespace "${namespace}" after the previous one was lost; ` +
   'ephemeral nodes are re-created by their owners.';

@@ -14,6 +14,7 @@ import { ConfigService } from './coordination/config.service.js';
 import { reserveDefaultInstanceId, type InstanceIdentity } from './coordination/instance-identity.js';
 import { JobCoordinator } from './coordination/job-coordinator.js';
 import { JobNodePath } from './coordination/job-node-path.js';
+import { ClusterLog, jobList } from './cluster-log.js';
 import { DUPLICATE_JOB, JOBS_DISABLED, MISSING_PROVIDER, NOT_READY } from './elastic-job.messages.js';
 import { ELASTIC_JOB_REGISTRY_CENTER, ELASTIC_JOB_RESOLVED_OPTIONS } from './elastic-job.constants.js';
 import { ElasticJobError } from './errors/elastic-job.error.js';
@@ -61,6 +62,7 @@ export class ElasticJobOrchestrator
   private readonly readiness: Promise<void>;
   private settleReadiness!: { resolve: () => void; reject: (error: unknown) => void };
   private joined = false;
+  private clusterLog: ClusterLog | undefined;
   /** With `enabled: false`: the jobs found and checked, none of them registered. */
   private disabledJobNames: string[] = [];
   private loopMonitor: NodeJS.Timeout | undefined;
@@ -135,6 +137,8 @@ export class ElasticJobOrchestrator
           ConfigService.checkConflict(this.registry, new JobNodePath(definition.options.name), jobClassName),
         ),
       );
+      const clusterLog = new ClusterLog(this.logger, this.identity.instanceId);
+      this.clusterLog = clusterLog;
       await forEachBounded(resolved, REGISTRATION_CONCURRENCY, async (entry, index) => {
         const { definition, config, local, jobClassName } = entry;
         const { strategy, errorHandler } = providers[index]!;
@@ -156,6 +160,7 @@ export class ElasticJobOrchestrator
             onSessionAtRisk: () => runtimeRef.current?.onSessionAtRisk(),
             onSessionRestored: (newSession) => runtimeRef.current?.onSessionRestored(newSession),
             onFailoverItems: (items, session) => runtimeRef.current?.onFailoverItems(items, session),
+            onClusterEvent: (event) => clusterLog.record(event),
           },
         );
         const effective = await coordinator.register(config, jobClassName);
@@ -171,13 +176,16 @@ export class ElasticJobOrchestrator
           logger: this.logger,
           instanceId: this.identity!.instanceId,
           enteringHandler: (item) => (this.lastHandler = { job: config.jobName, item, at: performance.now() }),
+          onClusterEvent: (event) => clusterLog.record(event),
         });
         runtimeRef.current = runtime;
         this.jobs.set(config.jobName, { definition, coordinator, runtime });
       });
       this.logger.log(
-        `Registered ${this.jobs.size} job(s) as instance ${this.identity.instanceId} in namespace "${namespace}"` +
-          (this.options.runJobs ? '' : ' (operate only: this instance runs no jobs)'),
+        `Registered ${this.jobs.size} job(s) as instance ${this.identity.instanceId} in namespace "${namespace}" ` +
+          `on ZooKeeper ${this.options.zookeeper.serverLists}` +
+          (this.options.runJobs ? '' : ' (operate only: this instance runs no jobs)') +
+          (this.jobs.size ? `: ${jobList(this.jobNames(), 10)}` : ''),
         'ElasticJob',
       );
       this.settleReadiness.resolve();
@@ -364,6 +372,7 @@ export class ElasticJobOrchestrator
       job.runtime.stop();
       job.coordinator.close();
     }
+    this.clusterLog?.close();
     try {
       await this.registry.close();
     } catch (error) {

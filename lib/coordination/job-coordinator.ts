@@ -23,6 +23,7 @@ import { FailoverService } from './failover.service.js';
 import type { InstanceIdentity } from './instance-identity.js';
 import { InstanceService } from './instance.service.js';
 import { waitForCache, type JobContext } from './job-context.js';
+import type { ClusterEvent } from './cluster-event.js';
 import { JobNodePath } from './job-node-path.js';
 import { ServerService } from './server.service.js';
 import { ShardingService, type FireAssignment } from './sharding.service.js';
@@ -31,6 +32,8 @@ import { TriggerService } from './trigger.service.js';
 
 /** What the execution side is told by coordination. */
 export interface CoordinatorEvents {
+  /** Something the cluster did that the log tells (joins, leaves, leadership, resharding). */
+  onClusterEvent?(event: ClusterEvent): void;
   /** A `trigger/{me}` node arrived (it is already consumed). */
   onTrigger(): void;
   /** The `config` node changed and is valid. */
@@ -210,6 +213,8 @@ export class JobCoordinator {
     await this.cache.sync();
     if (enabled) await this.election.electLeader();
     await this.cache.sync();
+    const leader = this.election.leader;
+    if (leader) this.events.onClusterEvent?.({ type: 'leader', job: this.jobName, instance: leader });
     if (this.election.isLeader) {
       await this.sharding.setReshardingFlag();
       this.scheduleSharding();
@@ -590,6 +595,7 @@ export class JobCoordinator {
     if (this.leaving) return;
     const { key, type } = event;
     const path = this.path;
+    this.tellClusterEvent(event);
     if (key === path.leaderInstance && type === 'removed') {
       if (this.takingItems && this.servers.isAvailable(this.identity.serverIp))
         this.background('election', () => this.electAndShard());
@@ -634,6 +640,19 @@ export class JobCoordinator {
       (type === 'removed' && key === path.shardingProcessing)
     ) {
       if (this.election.isLeader) this.scheduleSharding();
+    }
+  }
+
+  /** Joins, leaves and leadership, as this instance's cache sees them, for the log. */
+  private tellClusterEvent({ key, type, data }: CacheEvent): void {
+    const tell = this.events.onClusterEvent;
+    if (!tell) return;
+    const path = this.path;
+    if (key.startsWith(`${path.instances}/`) && (type === 'added' || type === 'removed')) {
+      const instance = key.slice(path.instances.length + 1);
+      tell({ type: type === 'added' ? 'instance-joined' : 'instance-left', job: this.jobName, instance });
+    } else if (key === path.leaderInstance && type !== 'removed' && data) {
+      tell({ type: 'leader', job: this.jobName, instance: data });
     }
   }
 
@@ -732,6 +751,10 @@ export class JobCoordinator {
     const run = this.shardingChain.then(async () => {
       try {
         const outcome = await this.sharding.shardIfNecessary({ evenIfItemsRun });
+        const published = this.sharding.published;
+        if ((outcome === 'done' || outcome === 'flag-raised-again') && published) {
+          this.events.onClusterEvent?.({ type: 'resharded', job: this.jobName, ...published });
+        }
         if (outcome === 'flag-raised-again') this.scheduleSharding();
         if (outcome !== 'items-running') {
           if (this.forceTimer) clearTimeout(this.forceTimer);

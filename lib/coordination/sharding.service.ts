@@ -124,6 +124,9 @@ export class ShardingService {
   }
 
   /** When the newest assignment applies from (epoch ms), if a plan is followed. */
+  /** The assignment this instance published last, as the leader (item → owner). */
+  published: { items: Readonly<Record<string, string>>; from: number } | undefined;
+
   latestFrom(): number | undefined {
     const plan = this.authoritativePlan();
     return plan ? latestEntry(plan).from : undefined;
@@ -168,6 +171,7 @@ export class ShardingService {
     // Raised again meanwhile (an instance joined while we computed): keep it for another round.
     const cleared = await registry.removeIfVersion(path.shardingNecessary, flag.version);
     await registry.remove(path.shardingProcessing);
+    this.published = { items, from: latestEntry(plan).from };
     return cleared ? 'done' : 'flag-raised-again';
   }
 

@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { JobConfiguration } from '../config/job-configuration.js';
 import { resolveTimeZone } from '../config/time-zone.js';
 import type { LocalJobSettings } from '../config/job-options.validator.js';
+import type { ClusterEvent } from '../coordination/cluster-event.js';
 import type { CoordinatorEvents, JobCoordinator } from '../coordination/job-coordinator.js';
 import {
   ExecutionAbortedError,
@@ -55,6 +56,8 @@ export interface JobRuntimeDependencies {
   instanceId: string;
   /** Called as the handler is entered (what blocked the event loop, if anything did). */
   enteringHandler?: (item: number) => void;
+  /** Fires and skipped fires, for the log. */
+  onClusterEvent?: (event: ClusterEvent) => void;
 }
 
 const ABORT_GRACE_MS = 1_000;
@@ -243,6 +246,12 @@ export class JobRuntime implements CoordinatorEvents {
         // No new fires without a connection; the missed one runs once when it is back on the
         // same session (a new session drops it).
         this.missedWhileDisconnected = true;
+        this.deps.onClusterEvent?.({
+          type: 'fire-skipped',
+          job: this.jobName,
+          fireTime,
+          reason: 'no connection to ZooKeeper; it runs once when the same session is back',
+        });
         return undefined;
       }
       try {
@@ -253,6 +262,7 @@ export class JobRuntime implements CoordinatorEvents {
       const config = this.coordinator.config;
       if (config.maxTimeDiffSeconds >= 0 && !(await this.clockTolerable(config))) return undefined;
       const assignment = this.coordinator.assignmentFor(fireTime, source === 'MANUAL');
+      this.deps.onClusterEvent?.({ type: 'fire', job: this.jobName, fireTime, source, items: assignment.items });
       const candidates: number[] = [];
       const queued: Array<Promise<ItemResult | undefined>> = [];
       for (const item of assignment.items) {

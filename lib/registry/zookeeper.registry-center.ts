@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Logger, type LoggerService } from '@nestjs/common';
-import { INVALID_ZOOKEEPER_OPTION, LOCK_LOST, SESSION_EXPIRED, SESSION_RENEWED } from '../elastic-job.messages.js';
+import {
+  CONNECTION_AT_RISK,
+  CONNECTION_BACK,
+  CONNECTION_LOST,
+  INVALID_ZOOKEEPER_OPTION,
+  LOCK_LOST,
+  SESSION_EXPIRED,
+  SESSION_RENEWED,
+} from '../elastic-job.messages.js';
 import { LockTimeoutError } from '../errors/lock-timeout.error.js';
 import { RegistryCenterUnavailableError } from '../errors/registry-center-unavailable.error.js';
 import {
@@ -97,6 +105,7 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
   private sessionGeneration = 0;
   private suspendTimer: NodeJS.Timeout | undefined;
   private reopenTimer: NodeJS.Timeout | undefined;
+  private suspendedAt = 0;
   private stallTimer: NodeJS.Timeout | undefined;
   private atRiskTimer: NodeJS.Timeout | undefined;
   private readonly phaseChanges = new EventEmitter();
@@ -266,6 +275,10 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     }
     if (previous === 'SUSPENDED') {
       this.setPhase('CONNECTED');
+      this.logger.log(
+        CONNECTION_BACK(this.namespace, this.connection().sessionId, Date.now() - this.suspendedAt),
+        ZookeeperRegistryCenter.name,
+      );
       this.notify({ state: 'RECONNECTED', sessionId: this.connection().sessionId, newSession: false });
       for (const cache of this.caches.values()) cache.onReconnected();
       return;
@@ -291,7 +304,13 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
   private onConnecting(generation: number): void {
     if (generation !== this.sessionGeneration || this.phase !== 'CONNECTED') return;
     this.setPhase('SUSPENDED');
+    this.suspendedAt = Date.now();
     const sessionId = this.connection().sessionId;
+    const atRiskMs = Math.floor(this.sessionTimeoutMs * AT_RISK_FRACTION);
+    this.logger.warn(
+      CONNECTION_LOST(this.serverLists, this.namespace, sessionId, atRiskMs, this.sessionTimeoutMs),
+      ZookeeperRegistryCenter.name,
+    );
     this.notify({ state: 'SUSPENDED', sessionId, newSession: false });
     // The server may expire the session a timeout after it last heard from us. A connection
     // refused or closed is seen at once, and the client pinged at most a third of the timeout
@@ -302,8 +321,10 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     // the second retry, so whether an outage stops the items does not depend on a race.
     this.atRiskTimer = setTimeout(
       () => {
-        if (generation === this.sessionGeneration && this.phase === 'SUSPENDED')
+        if (generation === this.sessionGeneration && this.phase === 'SUSPENDED') {
+          this.logger.warn(CONNECTION_AT_RISK(this.namespace, atRiskMs), ZookeeperRegistryCenter.name);
           this.notify({ state: 'AT_RISK', sessionId, newSession: false });
+        }
       },
       Math.floor(this.sessionTimeoutMs * AT_RISK_FRACTION),
     );

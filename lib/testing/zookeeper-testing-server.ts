@@ -38,6 +38,28 @@ function installExitHook(): void {
 }
 
 /** Records a pid where the run's global teardown finds it, even if this process dies hard. */
+/**
+ * Kills the JVM when this process dies, however it dies (a `kill -9` of a test runner
+ * included, which runs no exit hook): a shell waits for the end of a pipe whose writing end
+ * only this process holds, and kills the server when it comes.
+ */
+function killWithThisProcess(jvm: ChildProcess): void {
+  if (!jvm.pid || process.platform === 'win32') return;
+  const watchdog = spawn(
+    '/bin/sh',
+    ['-c', 'read -r line; kill -9 "$1" 2>/dev/null', 'zookeeper-watchdog', String(jvm.pid)],
+    {
+      stdio: ['pipe', 'ignore', 'ignore'],
+      detached: true,
+    },
+  );
+  watchdog.on('error', () => undefined);
+  watchdog.stdin?.on('error', () => undefined);
+  watchdog.unref();
+  (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  jvm.once('exit', () => watchdog.kill('SIGKILL'));
+}
+
 function recordPid(pid: number): void {
   const dir = process.env[PID_DIR_ENV];
   if (dir) writeFileSync(join(dir, String(pid)), '');
@@ -301,6 +323,7 @@ export class ZooKeeperTestingServer {
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     running.add(child);
+    killWithThisProcess(child);
     if (child.pid) recordPid(child.pid);
     child.on('exit', () => {
       running.delete(child);

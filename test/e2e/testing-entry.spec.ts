@@ -1,7 +1,8 @@
 // `nestjs-elastic-job/testing`, used through the package entries as a user's test would.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +20,7 @@ import {
   testingModuleOptions,
   ZooKeeperTestingServer,
 } from 'nestjs-elastic-job/testing';
+import { waitFor } from '../support/wait.js';
 
 @Injectable()
 class InvoiceJob {
@@ -187,5 +189,34 @@ describe('ZooKeeperTestingServer', () => {
     }
     expect(existsSync(join(dataDir, 'version-2'))).toBe(true);
     rmSync(join(dataDir, '..'), { recursive: true, force: true });
+  });
+
+  it('does not outlive a test runner killed with SIGKILL', async () => {
+    const runner = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "import { ZooKeeperTestingServer } from 'nestjs-elastic-job/testing';\n" +
+          'const server = await ZooKeeperTestingServer.start();\n' +
+          'console.log(`pid ${server.pid}`);\n' +
+          'setInterval(() => undefined, 1_000);\n',
+      ],
+      { cwd: resolve(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let output = '';
+    runner.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const pid = await waitFor('the server started by the runner', () => Number(/pid (\d+)/.exec(output)?.[1]), 90_000);
+    // Alive, and not a zombie waiting for a parent that no longer exists to reap it.
+    const alive = () => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    expect(alive()).toBe(true);
+    runner.kill('SIGKILL');
+    await waitFor('the server gone with its runner', () => !alive(), 15_000);
   });
 });

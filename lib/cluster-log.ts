@@ -1,0 +1,106 @@
+import type { LoggerService } from '@nestjs/common';
+import type { ClusterEvent } from './coordination/cluster-event.js';
+
+/** Job names in a log line: the first few, then how many more. */
+export function jobList(jobs: readonly string[], shown = 5): string {
+  const names = jobs.slice(0, shown).map((job) => `"${job}"`);
+  return jobs.length > shown ? `${names.join(', ')} and ${jobs.length - shown} more` : names.join(', ');
+}
+
+function jobsPhrase(jobs: readonly string[]): string {
+  return jobs.length === 1 ? `job ${jobList(jobs)}` : `${jobs.length} jobs: ${jobList(jobs)}`;
+}
+
+/** `10.0.0.1@-@7 → 0, 1; 10.0.0.2@-@8 → 2` */
+function ownersPhrase(items: Readonly<Record<string, string>>): string {
+  const byOwner = new Map<string, number[]>();
+  for (const [item, owner] of Object.entries(items)) byOwner.set(owner, [...(byOwner.get(owner) ?? []), Number(item)]);
+  return [...byOwner]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([owner, owned]) => `${owner} → ${owned.sort((x, y) => x - y).join(', ')}`)
+    .join('; ');
+}
+
+const time = (at: Date | number) => new Date(at).toISOString().slice(11, 23);
+
+/**
+ * Tells the cluster's story through the app's logger: joins and leaves, leadership and
+ * resharding at `log` level, fires skipped for want of ZooKeeper at `warn`, each fire at
+ * `debug`. Events of one kind that come together (an instance joining 1,000 jobs) are told in
+ * one line per window, not one per job.
+ */
+export class ClusterLog {
+  private readonly pending = new Map<string, { level: 'log' | 'warn'; events: ClusterEvent[] }>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly logger: LoggerService,
+    private readonly self: string,
+    private readonly windowMs = 1_000,
+  ) {}
+
+  record(event: ClusterEvent): void {
+    if (event.type === 'fire') {
+      this.logger.debug?.(
+        `Job "${event.job}" fire ${time(event.fireTime)} (${event.source}): ` +
+          (event.items.length ? `items ${event.items.join(', ')} here` : 'no item here'),
+        'ElasticJob',
+      );
+      return;
+    }
+    const key =
+      event.type === 'instance-joined' || event.type === 'instance-left' || event.type === 'leader'
+        ? `${event.type} ${event.instance}`
+        : event.type;
+    const entry = this.pending.get(key) ?? { level: event.type === 'fire-skipped' ? 'warn' : 'log', events: [] };
+    entry.events.push(event);
+    this.pending.set(key, entry);
+    if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), this.windowMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Logs what is pending now. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const batches = [...this.pending.values()];
+    this.pending.clear();
+    for (const { level, events } of batches) this.logger[level](this.describe(events), 'ElasticJob');
+  }
+
+  close(): void {
+    this.flush();
+  }
+
+  private describe(events: ClusterEvent[]): string {
+    const first = events[0]!;
+    const jobs = [...new Set(events.map((event) => event.job))];
+    const who = (instance: string) => (instance === this.self ? `This instance (${instance})` : `Instance ${instance}`);
+    switch (first.type) {
+      case 'instance-joined':
+        return `${who(first.instance)} joined ${jobsPhrase(jobs)}`;
+      case 'instance-left':
+        return `${who(first.instance)} left ${jobsPhrase(jobs)}`;
+      case 'leader':
+        return `${who(first.instance)} is the leader of ${jobsPhrase(jobs)}`;
+      case 'resharded': {
+        const described = events.slice(0, 3).map((event) => {
+          const resharded = event as Extract<ClusterEvent, { type: 'resharded' }>;
+          const from = resharded.from === undefined ? '' : ` from the fire at ${time(resharded.from)}`;
+          return `"${resharded.job}"${from}: ${ownersPhrase(resharded.items)}`;
+        });
+        const more = events.length > 3 ? `; and ${events.length - 3} more` : '';
+        return `Resharded ${events.length === 1 ? 'job' : `${events.length} jobs`} as leader: ${described.join('; ')}${more}`;
+      }
+      case 'fire-skipped': {
+        const fires = events.map((event) => `"${event.job}" at ${time((event as { fireTime: Date }).fireTime)}`);
+        const shown = fires.slice(0, 5).join(', ') + (fires.length > 5 ? ` and ${fires.length - 5} more` : '');
+        return `Skipped ${events.length} fire(s) (${(first as { reason: string }).reason}): ${shown}`;
+      }
+      default:
+        return '';
+    }
+  }
+}
