@@ -60,6 +60,12 @@ export const CONNECTION_AT_RISK = (namespace: string, atRiskMs: number) =>
 export const CONNECTION_BACK = (namespace: string, sessionId: string, afterMs: number) =>
   `ZooKeeper connection of namespace "${namespace}" is back after ${afterMs} ms, with the same session 0x${sessionId}.`;
 
+export const NATIVE_CLIENT_MISSING = (cause: string) =>
+  "nestjs-elastic-job needs the native library of the 'zookeeper' package, and it is not built here (npm 11 runs " +
+  'a dependency\'s install script only when the app allows it). Add "allowScripts": { "zookeeper": true } to ' +
+  "your app's package.json (or run `npm install-scripts approve zookeeper`), then run `npm rebuild zookeeper`; the " +
+  `build needs a C/C++ toolchain, CMake and Python. The client said: ${cause}`;
+
 export const SESSION_RENEWED = (namespace: string, sessionId: string) =>
   `ZooKeeper session 0x${sessionId} opened for namespace "${namespace}" after the previous one was lost; ` +
   'ephemeral nodes are re-created by their owners.';

@@ -4,7 +4,8 @@
  * it closes (the native library forbids it); the registry center makes a new one.
  */
 import { EventEmitter } from 'node:events';
-import zookeeper from 'zookeeper';
+import { createRequire } from 'node:module';
+import { NATIVE_CLIENT_MISSING } from '../elastic-job.messages.js';
 
 interface NativeStatShape {
   ctime: Date | number;
@@ -49,9 +50,29 @@ interface NativeModule {
   constants: Record<string, number>;
 }
 
-// The package's main export is the class over the native handle; its bundled typings describe
-// another API, so the shape used here is declared above.
-const native = zookeeper as unknown as NativeModule;
+/**
+ * The package's main export is the class over the native handle (its bundled typings describe
+ * another API, so the shape used here is declared above). An app whose npm skipped the
+ * package's install script has no native library: that is said plainly, with what to run.
+ */
+function loadNativeClient(): NativeModule {
+  try {
+    // `__filename`: this file is CommonJS once built, and Vitest provides it to the sources.
+    return createRequire(__filename)('zookeeper') as NativeModule;
+  } catch (error) {
+    const message = String((error as Error)?.message ?? error);
+    if (
+      /No native build was found|zookeeper\.node|ERR_DLOPEN_FAILED/.test(
+        message + String((error as { code?: string })?.code),
+      )
+    ) {
+      throw new Error(NATIVE_CLIENT_MISSING(message), { cause: error });
+    }
+    throw error;
+  }
+}
+
+const native = loadNativeClient();
 
 export const ZK = {
   OK: 0,

@@ -47,6 +47,11 @@ async function installApp(name: string): Promise<string> {
     300_000,
   );
   if (install.code !== 0) throw new Error(`npm install in the ${name} app failed:\n${install.output}`);
+  // Without the native build, loading the package says what to do.
+  const unbuilt = await run(process.execPath, ['-e', "require('nestjs-elastic-job')"], appDir, 30_000);
+  expect(unbuilt.code).not.toBe(0);
+  expect(unbuilt.output).toContain('Add "allowScripts": { "zookeeper": true } to your app\'s package.json');
+  expect(unbuilt.output).toContain('npm rebuild zookeeper');
   const installed = join(appDir, 'node_modules/zookeeper');
   const version = (dir: string) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version as string;
   expect(version(installed)).toBe(version(join(root, 'node_modules/zookeeper')));
