@@ -7,6 +7,7 @@ export type { ElasticJobOptionsFactory } from './elastic-job.module-definition.j
 export { ElasticJob } from './decorators/elastic-job.decorator.js';
 export { JobOperator, type RunWaitOptions } from './job.operator.js';
 export { JobExecutionDecorator } from './job-execution.decorator.js';
+export { ElasticJobErrorFilter, httpStatusOf } from './elastic-job-error.filter.js';
 export { ELASTIC_JOB_REGISTRY_CENTER } from './elastic-job.constants.js';
 export type { JobConfiguration } from './config/job-configuration.js';
 export type { JobInstanceInfo, ShardingInfo } from './coordination/job-coordinator.js';

@@ -1,4 +1,6 @@
-import { Injectable, Module, Scope } from '@nestjs/common';
+import { Controller, Injectable, Module, Param, Post, Scope } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ElasticJobErrorFilter } from '../../lib/elastic-job-error.filter.js';
 import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
 import { useZooKeeperServer } from '../support/suite.js';
@@ -253,6 +255,52 @@ describe('validation at app.init(): one clear error, nothing written to ZooKeepe
     await expect(operator.trigger('nope')).rejects.toThrow(
       'No job named "nope" on this instance. Known jobs: "valid".',
     );
+  });
+});
+
+describe('ElasticJobErrorFilter', () => {
+  it('answers HTTP with the status an ElasticJobError stands for: 404 for an unknown job, 400 for an invalid change', async () => {
+    @Controller('jobs')
+    class JobsController {
+      constructor(private readonly operator: JobOperator) {}
+      @Post(':name/trigger')
+      trigger(@Param('name') name: string) {
+        return this.operator.trigger(name);
+      }
+      @Post(':name/count/:count')
+      setCount(@Param('name') name: string, @Param('count') count: string) {
+        return this.operator.updateJobConfiguration(name, { shardingTotalCount: Number(count) });
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ElasticJobModule.forRoot({
+          zookeeper: { serverLists: zookeeper.server().connectString, namespace: uniqueNamespace('http') },
+          logger: false,
+        }),
+      ],
+      controllers: [JobsController],
+      providers: [jobClass(valid, noop), { provide: APP_FILTER, useClass: ElasticJobErrorFilter }],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    try {
+      const base = await app.getUrl();
+      const unknown = await fetch(`${base}/jobs/nope/trigger`, { method: 'POST' });
+      expect(unknown.status).toBe(404);
+      expect(await unknown.json()).toEqual({
+        statusCode: 404,
+        error: 'JobNotFoundError',
+        message: 'No job named "nope" on this instance. Known jobs: "valid".',
+      });
+      const invalid = await fetch(`${base}/jobs/valid/count/0`, { method: 'POST' });
+      expect(invalid.status).toBe(400);
+      expect(((await invalid.json()) as { error: string }).error).toBe('InvalidJobOptionsError');
+      const fine = await fetch(`${base}/jobs/valid/trigger`, { method: 'POST' });
+      expect(fine.status).toBe(201);
+    } finally {
+      await app.close();
+    }
   });
 });
 
