@@ -1,0 +1,5 @@
+import { APP_FILTER } from '@nestjs/core';
+import { ElasticJobErrorFilter } from 'nestjs-elastic-job';
+
+@Module({ providers: [{ provide: APP_FILTER, useClass: ElasticJobErrorFilter }] })
+export class AppModule {}
