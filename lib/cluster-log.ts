@@ -25,12 +25,12 @@ const time = (at: Date | number) => new Date(at).toISOString().slice(11, 23);
 
 /**
  * Tells the cluster's story through the app's logger: joins and leaves, leadership and
- * resharding at `log` level, fires skipped for want of ZooKeeper at `warn`, each fire at
- * `debug`. Events of one kind that come together (an instance joining 1,000 jobs) are told in
- * one line per window, not one per job.
+ * resharding at `log` level, fires skipped for want of ZooKeeper at `warn`, the fires that ran
+ * items here at `debug`. Events of one kind that come together (an instance joining 1,000
+ * jobs, 1,000 jobs firing each second) are told in one line per window, not one per job.
  */
 export class ClusterLog {
-  private readonly pending = new Map<string, { level: 'log' | 'warn'; events: ClusterEvent[] }>();
+  private readonly pending = new Map<string, { level: 'log' | 'warn' | 'debug'; events: ClusterEvent[] }>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -40,19 +40,13 @@ export class ClusterLog {
   ) {}
 
   record(event: ClusterEvent): void {
-    if (event.type === 'fire') {
-      this.logger.debug?.(
-        `Job "${event.job}" fire ${time(event.fireTime)} (${event.source}): ` +
-          (event.items.length ? `items ${event.items.join(', ')} here` : 'no item here'),
-        'ElasticJob',
-      );
-      return;
-    }
+    if (event.type === 'fire' && (event.items.length === 0 || !this.logger.debug)) return;
     const key =
       event.type === 'instance-joined' || event.type === 'instance-left' || event.type === 'leader'
         ? `${event.type} ${event.instance}`
         : event.type;
-    const entry = this.pending.get(key) ?? { level: event.type === 'fire-skipped' ? 'warn' : 'log', events: [] };
+    const level = event.type === 'fire-skipped' ? 'warn' : event.type === 'fire' ? 'debug' : 'log';
+    const entry = this.pending.get(key) ?? { level, events: [] };
     entry.events.push(event);
     this.pending.set(key, entry);
     if (!this.timer) {
@@ -67,7 +61,7 @@ export class ClusterLog {
     this.timer = undefined;
     const batches = [...this.pending.values()];
     this.pending.clear();
-    for (const { level, events } of batches) this.logger[level](this.describe(events), 'ElasticJob');
+    for (const { level, events } of batches) this.logger[level]?.(this.describe(events), 'ElasticJob');
   }
 
   close(): void {
@@ -98,6 +92,14 @@ export class ClusterLog {
         const fires = events.map((event) => `"${event.job}" at ${time((event as { fireTime: Date }).fireTime)}`);
         const shown = fires.slice(0, 5).join(', ') + (fires.length > 5 ? ` and ${fires.length - 5} more` : '');
         return `Skipped ${events.length} fire(s) (${(first as { reason: string }).reason}): ${shown}`;
+      }
+      case 'fire': {
+        const fires = events.map((event) => {
+          const fire = event as Extract<ClusterEvent, { type: 'fire' }>;
+          return `"${fire.job}" ${time(fire.fireTime)} (${fire.source}): items ${fire.items.join(', ')}`;
+        });
+        const more = fires.length > 10 ? `; and ${fires.length - 10} more` : '';
+        return `Ran ${fires.length} fire(s) here: ${fires.slice(0, 10).join('; ')}${more}`;
       }
       default:
         return '';

@@ -1,9 +1,10 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpStatus } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpStatus, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ElasticJobError } from './errors/elastic-job.error.js';
 import { InvalidJobOptionsError } from './errors/invalid-job-options.error.js';
 import { JobConflictError } from './errors/job-conflict.error.js';
 import { JobNotFoundError } from './errors/job-not-found.error.js';
+import { JobsUnavailableError } from './errors/jobs-unavailable.error.js';
 import { LockTimeoutError } from './errors/lock-timeout.error.js';
 import { RegistryCenterUnavailableError } from './errors/registry-center-unavailable.error.js';
 import { RegistryOperationError } from './errors/registry-operation.error.js';
@@ -14,6 +15,7 @@ export function httpStatusOf(error: ElasticJobError): number {
   if (error instanceof InvalidJobOptionsError) return HttpStatus.BAD_REQUEST;
   if (error instanceof JobConflictError) return HttpStatus.CONFLICT;
   if (
+    error instanceof JobsUnavailableError ||
     error instanceof RegistryCenterUnavailableError ||
     error instanceof RegistryOperationError ||
     error instanceof LockTimeoutError
@@ -25,22 +27,27 @@ export function httpStatusOf(error: ElasticJobError): number {
 
 /**
  * Answers HTTP requests that fail with an `ElasticJobError` with its status (an unknown job
- * 404, an invalid configuration change 400, ZooKeeper unavailable 503) and its message, for
- * Express and Fastify alike. Other exceptions go to Nest's own handling. Register it like any
- * filter: `{ provide: APP_FILTER, useClass: ElasticJobErrorFilter }`, or
- * `app.useGlobalFilters(new ElasticJobErrorFilter(app.get(HttpAdapterHost)))`.
+ * 404, an invalid configuration change 400, jobs off or ZooKeeper unavailable 503) and its
+ * message, for Express and Fastify alike; a 500 is logged with its stack and answered without
+ * its details. Errors outside HTTP (RPC, WebSocket, GraphQL) are rethrown to their own
+ * handling. Register it like any filter: `{ provide: APP_FILTER, useClass: ElasticJobErrorFilter }`,
+ * or `app.useGlobalFilters(new ElasticJobErrorFilter(app.get(HttpAdapterHost)))`.
  * @publicApi
  */
 @Catch(ElasticJobError)
 export class ElasticJobErrorFilter implements ExceptionFilter<ElasticJobError> {
+  private readonly logger = new Logger('ElasticJob');
+
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
   catch(error: ElasticJobError, host: ArgumentsHost): void {
-    const { httpAdapter } = this.adapterHost;
+    if (host.getType() !== 'http') throw error;
     const statusCode = httpStatusOf(error);
-    httpAdapter.reply(
+    const internal = statusCode === HttpStatus.INTERNAL_SERVER_ERROR;
+    if (internal) this.logger.error(error.message, error.stack);
+    this.adapterHost.httpAdapter.reply(
       host.switchToHttp().getResponse(),
-      { statusCode, error: error.name, message: error.message },
+      { statusCode, error: error.name, message: internal ? 'Internal server error' : error.message },
       statusCode,
     );
   }

@@ -17,10 +17,10 @@ import { JobNodePath } from './coordination/job-node-path.js';
 import { ClusterLog, jobList } from './cluster-log.js';
 import { DUPLICATE_JOB, JOBS_DISABLED, MISSING_PROVIDER, NOT_READY } from './elastic-job.messages.js';
 import { ELASTIC_JOB_REGISTRY_CENTER, ELASTIC_JOB_RESOLVED_OPTIONS } from './elastic-job.constants.js';
-import { ElasticJobError } from './errors/elastic-job.error.js';
 import { InvalidJobOptionsError } from './errors/invalid-job-options.error.js';
 import { JobConflictError } from './errors/job-conflict.error.js';
 import { JobNotFoundError } from './errors/job-not-found.error.js';
+import { JobsUnavailableError } from './errors/jobs-unavailable.error.js';
 import { resolveErrorHandler } from './execution/error-handlers.js';
 import { JobRuntime } from './execution/job-runtime.js';
 import type { ElasticJobOptions } from './interfaces/elastic-job-options.interface.js';
@@ -45,6 +45,10 @@ interface ManagedJob {
 }
 
 const REGISTRATION_CONCURRENCY = 64;
+/** How long a stopping instance waits for a lost connection to come back before leaving without it. */
+const LEAVE_RECONNECT_GRACE_MS = 2_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const LOOP_TICK_MS = 100;
 
 /**
@@ -61,7 +65,8 @@ export class ElasticJobOrchestrator
   private releaseInstanceId: (() => void) | undefined;
   private readonly readiness: Promise<void>;
   private settleReadiness!: { resolve: () => void; reject: (error: unknown) => void };
-  private joined = false;
+  private starting: Promise<void> | undefined;
+  private readonly joinedJobs = new Set<ManagedJob>();
   private clusterLog: ClusterLog | undefined;
   /** With `enabled: false`: the jobs found and checked, none of them registered. */
   private disabledJobNames: string[] = [];
@@ -98,10 +103,10 @@ export class ElasticJobOrchestrator
   }
 
   job(name: string): ManagedJob {
-    if (!this.options.enabled) throw new ElasticJobError(JOBS_DISABLED(`Job "${name}"`));
+    if (!this.options.enabled) throw new JobsUnavailableError(JOBS_DISABLED(`Job "${name}"`));
     const job = this.jobs.get(name);
     if (!job) {
-      if (!this.identity) throw new ElasticJobError(NOT_READY(`Job "${name}"`));
+      if (!this.identity) throw new JobsUnavailableError(NOT_READY(`Job "${name}"`));
       throw new JobNotFoundError(name, this.jobNames());
     }
     return job;
@@ -260,22 +265,27 @@ export class ElasticJobOrchestrator
   /** For `autoStart: false`: join the cluster now and start the timers. */
   async start(): Promise<void> {
     await this.readiness;
-    if (!this.options.enabled) throw new ElasticJobError(JOBS_DISABLED('JobOperator.start()'));
+    if (!this.options.enabled) throw new JobsUnavailableError(JOBS_DISABLED('JobOperator.start()'));
     if (!this.options.runJobs || this.shutDown) return;
-    if (!this.joined) {
-      this.joined = true;
-      await forEachBounded([...this.jobs.values()], REGISTRATION_CONCURRENCY, async (job) => {
-        await job.coordinator.join(!job.coordinator.config.disabled);
-        if (!this.shutDown) job.runtime.start();
-      });
-    }
+    // One start at a time; a failed one may be tried again (jobs already joined stay joined).
+    this.starting ??= this.joinAll().finally(() => (this.starting = undefined));
+    await this.starting;
+  }
+
+  private async joinAll(): Promise<void> {
+    await forEachBounded([...this.jobs.values()], REGISTRATION_CONCURRENCY, async (job) => {
+      if (this.shutDown || this.joinedJobs.has(job)) return;
+      await job.coordinator.join(!job.coordinator.config.disabled);
+      this.joinedJobs.add(job);
+      if (!this.shutDown) job.runtime.start();
+    });
     this.startTimers();
   }
 
   private startTimers(): void {
     if (this.started || this.shutDown) return;
     this.started = true;
-    for (const job of this.jobs.values()) job.runtime.start();
+    for (const job of this.joinedJobs) job.runtime.start();
     this.watchEventLoop();
   }
 
@@ -324,6 +334,9 @@ export class ElasticJobOrchestrator
       // Leave first, so the others reshard at once; keep firing until the new assignment
       // applies, so no fire is skipped; then stop, drain, and abort what is left. Nothing here
       // waits for a fire that is not due: only for what runs, up to the deadline.
+      // A connection that blinks as the app stops is given a moment, so the leave is written.
+      const reconnectBy = Math.min(Date.now() + LEAVE_RECONNECT_GRACE_MS, deadline);
+      while (!this.registry.isConnected && Date.now() < reconnectBy) await sleep(100);
       const left = await Promise.all(
         jobs.map((job) =>
           job.coordinator.beginLeave().catch((error: unknown) => {

@@ -109,6 +109,7 @@ export class JobCoordinator {
    * timer counts fires from here, not from when the app finished bootstrapping.
    */
   joinedAt: Date | undefined;
+  private joining: Promise<void> | undefined;
   /** Left the cluster, still running its items for the fires before the new assignment. */
   private handingOver = false;
   private leaving = false;
@@ -205,17 +206,25 @@ export class JobCoordinator {
   }
 
   /** Server, instance, election and resharding flag: this instance takes part from now on. */
-  async join(enabled: boolean): Promise<void> {
+  /** Joins the cluster; a leave that begins meanwhile waits for it, then undoes it. */
+  join(enabled: boolean): Promise<void> {
+    if (this.leaving) return Promise.resolve();
+    const joining = this.joinNow(enabled);
+    this.joining = joining;
+    return joining;
+  }
+
+  private async joinNow(enabled: boolean): Promise<void> {
     this.takingItems = true;
     this.joinedAt ??= new Date();
     await this.servers.persistOnline(enabled);
     await this.registerInstance();
     await this.cache.sync();
-    if (enabled) await this.election.electLeader();
+    if (enabled && !this.leaving) await this.election.electLeader();
     await this.cache.sync();
     const leader = this.election.leader;
     if (leader) this.events.onClusterEvent?.({ type: 'leader', job: this.jobName, instance: leader });
-    if (this.election.isLeader) {
+    if (this.election.isLeader && !this.leaving) {
       await this.sharding.setReshardingFlag();
       this.scheduleSharding();
     }
@@ -230,6 +239,11 @@ export class JobCoordinator {
     if (stat && session !== undefined && stat.ephemeralOwner === session && this.registry.sessionId === session) {
       this.registered = { session, since: stat.czxid };
     }
+  }
+
+  /** Whether the registry is connected now (a session may still be unregistered on). */
+  get connected(): boolean {
+    return this.registry.isConnected;
   }
 
   /**
@@ -398,6 +412,8 @@ export class JobCoordinator {
    */
   async beginLeave(): Promise<boolean> {
     this.leaving = true;
+    // A join under way finishes first, so that what it writes is what the leave removes.
+    await this.joining?.catch(() => undefined);
     this.cancelSharding();
     if (!this.takingItems) return true;
     this.takingItems = false;

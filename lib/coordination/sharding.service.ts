@@ -123,10 +123,10 @@ export class ShardingService {
     return plan ? itemsOf(latestEntry(plan), this.context.identity.instanceId).length > 0 : false;
   }
 
-  /** When the newest assignment applies from (epoch ms), if a plan is followed. */
   /** The assignment this instance published last, as the leader (item → owner). */
   published: { items: Readonly<Record<string, string>>; from: number } | undefined;
 
+  /** When the newest assignment applies from (epoch ms), if a plan is followed. */
   latestFrom(): number | undefined {
     const plan = this.authoritativePlan();
     return plan ? latestEntry(plan).from : undefined;

@@ -4,6 +4,7 @@ export * from './invalid-module-options.error.js';
 export * from './job-conflict.error.js';
 export * from './job-execution.error.js';
 export * from './job-not-found.error.js';
+export * from './jobs-unavailable.error.js';
 export * from './lock-timeout.error.js';
 export * from './registry-center-unavailable.error.js';
 export * from './registry-operation.error.js';

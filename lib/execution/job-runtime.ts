@@ -92,9 +92,9 @@ export class JobRuntime implements CoordinatorEvents {
   }
 
   /**
-   * Starts the timer. It counts fires from when this instance joined the job: a fire that fell
-   * between joining and now (another module's slow `onModuleInit`, a busy machine) may already
-   * have given this instance items, so it fires at once, late, rather than lose them.
+   * Starts the timer, right after this instance joined the job. It counts fires from the join:
+   * a fire that fell between the two (a busy machine) may already have given this instance
+   * items, so it fires at once, late, rather than lose them.
    */
   start(): void {
     if (this.active) return;
@@ -250,7 +250,9 @@ export class JobRuntime implements CoordinatorEvents {
           type: 'fire-skipped',
           job: this.jobName,
           fireTime,
-          reason: 'no connection to ZooKeeper; it runs once when the same session is back',
+          reason: this.coordinator.connected
+            ? 'this instance is not registered on its new ZooKeeper session yet; such a fire is dropped'
+            : 'no connection to ZooKeeper; such a fire runs once if the same session comes back',
         });
         return undefined;
       }

@@ -370,6 +370,8 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     // new handle's first poll aborted the process (`uv_poll_start: Assertion
     // !uv__is_closing(handle)`, inside the binding's `init`): 3 crashes in 3 tries of a few
     // freezes each; closed first, none in 14.
+    // Its own `closed` event (emitted as it closes) belongs to a generation that is over.
+    this.sessionGeneration += 1;
     old?.close();
     this.openSession();
     this.notify({ state: 'LOST', sessionId: oldId, newSession: false, reason });

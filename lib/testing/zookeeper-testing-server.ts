@@ -37,7 +37,6 @@ function installExitHook(): void {
   });
 }
 
-/** Records a pid where the run's global teardown finds it, even if this process dies hard. */
 /**
  * Kills the JVM when this process dies, however it dies (a `kill -9` of a test runner
  * included, which runs no exit hook): a shell waits for the end of a pipe whose writing end
@@ -60,6 +59,7 @@ function killWithThisProcess(jvm: ChildProcess): void {
   jvm.once('exit', () => watchdog.kill('SIGKILL'));
 }
 
+/** Records a pid where the run's global teardown finds it, even if this process dies hard. */
 function recordPid(pid: number): void {
   const dir = process.env[PID_DIR_ENV];
   if (dir) writeFileSync(join(dir, String(pid)), '');

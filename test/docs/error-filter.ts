@@ -1,3 +1,4 @@
+import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ElasticJobErrorFilter } from 'nestjs-elastic-job';
 

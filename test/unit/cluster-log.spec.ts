@@ -42,16 +42,22 @@ describe('ClusterLog', () => {
     ]);
   });
 
-  it('warns of fires skipped for want of ZooKeeper, and tells each fire at debug level at once', () => {
+  it('warns of fires skipped for want of ZooKeeper, and tells the fires that ran items here at debug level, batched', () => {
     const at = new Date(Date.UTC(2026, 10, 23, 12, 0, 6));
     log.record({ type: 'fire', job: 'orders', fireTime: at, source: 'NORMAL_TRIGGER', items: [0, 2] });
-    expect(logger.lines).toEqual([
-      { level: 'debug', message: 'Job "orders" fire 12:00:06.000 (NORMAL_TRIGGER): items 0, 2 here' },
-    ]);
+    log.record({ type: 'fire', job: 'idle', fireTime: at, source: 'NORMAL_TRIGGER', items: [] });
+    for (let i = 0; i < 20; i += 1)
+      log.record({ type: 'fire', job: `job-${i}`, fireTime: at, source: 'NORMAL_TRIGGER', items: [1] });
     log.record({ type: 'fire-skipped', job: 'orders', fireTime: at, reason: 'no connection to ZooKeeper' });
     log.record({ type: 'fire-skipped', job: 'reports', fireTime: at, reason: 'no connection to ZooKeeper' });
+    expect(logger.lines).toEqual([]);
     log.close();
-    expect(logger.lines.at(-1)).toEqual({
+    expect(logger.lines).toHaveLength(2);
+    expect(logger.lines[0]!.level).toBe('debug');
+    expect(logger.lines[0]!.message).toMatch(
+      /^Ran 21 fire\(s\) here: "orders" 12:00:06.000 \(NORMAL_TRIGGER\): items 0, 2; "job-0" .*; and 11 more$/,
+    );
+    expect(logger.lines[1]).toEqual({
       level: 'warn',
       message: 'Skipped 2 fire(s) (no connection to ZooKeeper): "orders" at 12:00:06.000, "reports" at 12:00:06.000',
     });
