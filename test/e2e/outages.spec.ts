@@ -43,7 +43,9 @@ describe('ZooKeeper outages, checked on the execution record', () => {
   it('a server stopped for less than the session timeout: the sessions survive, jobs resume, nothing doubled', async () => {
     const namespace = uniqueNamespace('short-outage');
     const records: FireRecord[] = [];
-    const centers = await startPair(namespace, records, 10_000);
+    // A session timeout well past the outage, however long the server takes to come back on a
+    // busy machine (a JVM start under load has taken over 7 s).
+    const centers = await startPair(namespace, records, 30_000);
     const zk = await registries.open({ namespace, sessionTimeoutMs: 20_000 });
     const sessions = await Promise.all(
       ids.map(async (id) => (await zk.getStat(`/${JOB}/instances/${id}`))!.ephemeralOwner),
