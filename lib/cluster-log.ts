@@ -80,13 +80,15 @@ export class ClusterLog {
       case 'leader':
         return `${who(first.instance)} is the leader of ${jobsPhrase(jobs)}`;
       case 'resharded': {
-        const described = events.slice(0, 3).map((event) => {
+        // A job resharded twice within the window is told once, with its newest assignment.
+        const latest = [...new Map(events.map((event) => [event.job, event])).values()];
+        const described = latest.slice(0, 3).map((event) => {
           const resharded = event as Extract<ClusterEvent, { type: 'resharded' }>;
           const from = resharded.from === undefined ? '' : ` from the fire at ${time(resharded.from)}`;
           return `"${resharded.job}"${from}: ${ownersPhrase(resharded.items)}`;
         });
-        const more = events.length > 3 ? `; and ${events.length - 3} more` : '';
-        return `Resharded ${events.length === 1 ? 'job' : `${events.length} jobs`} as leader: ${described.join('; ')}${more}`;
+        const more = latest.length > 3 ? `; and ${latest.length - 3} more` : '';
+        return `Resharded ${latest.length === 1 ? 'job' : `${latest.length} jobs`} as leader: ${described.join('; ')}${more}`;
       }
       case 'fire-skipped': {
         const fires = events.map((event) => `"${event.job}" at ${time((event as { fireTime: Date }).fireTime)}`);

@@ -105,9 +105,13 @@ describe('a cluster of instances: exactly once per item per fire', () => {
     // The log tells it: the join and the resharding on the leader, the leadership on the joiner.
     const said = (id: string, text: string) =>
       cluster.apps.get(id)!.logger.lines.some((line) => line.level === 'log' && line.message.includes(text));
-    await waitFor('the join in the logs', () => said(a!, `Instance ${d} joined job "${JOB}"`), 5_000);
-    await waitFor('the resharding in the leader log', () => said(a!, `Resharded job as leader: "${JOB}"`), 5_000);
-    await waitFor('the leader in the joiner log', () => said(d!, `Instance ${a} is the leader of job "${JOB}"`), 5_000);
+    await waitFor('the join in the logs', () => said(a!, `Instance ${d} joined job "${JOB}"`), 10_000);
+    await waitFor('the resharding in the leader log', () => said(a!, `Resharded job as leader: "${JOB}"`), 10_000);
+    await waitFor(
+      'the leader in the joiner log',
+      () => said(d!, `Instance ${a} is the leader of job "${JOB}"`),
+      10_000,
+    );
 
     // A follower leaves gracefully: it keeps its items until the assignment without it applies.
     await sleep(1_500);

@@ -28,6 +28,7 @@ describe('ClusterLog', () => {
   it('tells leadership, leaves and resharding per kind, naming this instance as such', () => {
     log.record({ type: 'leader', job: 'orders', instance: 'me@-@1' });
     log.record({ type: 'instance-left', job: 'orders', instance: 'peer@-@2' });
+    log.record({ type: 'resharded', job: 'orders', items: { 0: 'peer@-@3' }, from: undefined });
     log.record({
       type: 'resharded',
       job: 'orders',
