@@ -5,7 +5,7 @@
  * its own test runner. Installing needs the npm registry (or npm's cache).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +44,9 @@ function run(command: string, args: string[], cwd: string, timeoutMs: number) {
 async function installApp(name: string): Promise<string> {
   const appDir = join(workDir, name);
   cpSync(join(root, 'test/fixtures', name), appDir, { recursive: true });
+  // The README's first job itself (test/docs holds its code blocks verbatim), not a copy of it.
+  mkdirSync(join(appDir, 'src'), { recursive: true });
+  cpSync(join(root, 'test/docs/first-job.ts'), join(appDir, 'src/first-job.ts'));
   const install = await run(
     'npm',
     ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'],
