@@ -1,5 +1,21 @@
 import type { LoggerService } from '@nestjs/common';
-import type { ClusterEvent } from './coordination/cluster-event.js';
+import type { JobEvent, JobEventOf, JobEventType } from './interfaces/job-event.interface.js';
+
+/** The events the log tells. */
+const TOLD = [
+  'instance-joined',
+  'instance-left',
+  'leader-changed',
+  'resharded',
+  'fire-skipped',
+  'fire-scheduled',
+] as const;
+type ClusterEvent = JobEventOf<(typeof TOLD)[number]>;
+
+/** What the log reads events from. */
+export interface JobEventSource {
+  on(listener: (event: JobEvent) => void, types?: readonly JobEventType[]): () => void;
+}
 
 /** Job names in a log line: the first few, then how many more. */
 export function jobList(jobs: readonly string[], shown = 5): string {
@@ -32,20 +48,24 @@ const time = (at: Date | number) => new Date(at).toISOString().slice(11, 23);
 export class ClusterLog {
   private readonly pending = new Map<string, { level: 'log' | 'warn' | 'debug'; events: ClusterEvent[] }>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly detach: () => void;
 
   constructor(
     private readonly logger: LoggerService,
     private readonly self: string,
+    source: JobEventSource,
     private readonly windowMs = 1_000,
-  ) {}
+  ) {
+    this.detach = source.on((event) => this.record(event as ClusterEvent), TOLD);
+  }
 
-  record(event: ClusterEvent): void {
-    if (event.type === 'fire' && (event.items.length === 0 || !this.logger.debug)) return;
+  private record(event: ClusterEvent): void {
+    if (event.type === 'fire-scheduled' && (event.items.length === 0 || !this.logger.debug)) return;
     const key =
-      event.type === 'instance-joined' || event.type === 'instance-left' || event.type === 'leader'
+      event.type === 'instance-joined' || event.type === 'instance-left' || event.type === 'leader-changed'
         ? `${event.type} ${event.instance}`
         : event.type;
-    const level = event.type === 'fire-skipped' ? 'warn' : event.type === 'fire' ? 'debug' : 'log';
+    const level = event.type === 'fire-skipped' ? 'warn' : event.type === 'fire-scheduled' ? 'debug' : 'log';
     const entry = this.pending.get(key) ?? { level, events: [] };
     entry.events.push(event);
     this.pending.set(key, entry);
@@ -65,6 +85,7 @@ export class ClusterLog {
   }
 
   close(): void {
+    this.detach();
     this.flush();
   }
 
@@ -77,13 +98,13 @@ export class ClusterLog {
         return `${who(first.instance)} joined ${jobsPhrase(jobs)}`;
       case 'instance-left':
         return `${who(first.instance)} left ${jobsPhrase(jobs)}`;
-      case 'leader':
+      case 'leader-changed':
         return `${who(first.instance)} is the leader of ${jobsPhrase(jobs)}`;
       case 'resharded': {
         // A job resharded twice within the window is told once, with its newest assignment.
         const latest = [...new Map(events.map((event) => [event.job, event])).values()];
         const described = latest.slice(0, 3).map((event) => {
-          const resharded = event as Extract<ClusterEvent, { type: 'resharded' }>;
+          const resharded = event as JobEventOf<'resharded'>;
           const from = resharded.from === undefined ? '' : ` from the fire at ${time(resharded.from)}`;
           return `"${resharded.job}"${from}: ${ownersPhrase(resharded.items)}`;
         });
@@ -95,9 +116,9 @@ export class ClusterLog {
         const shown = fires.slice(0, 5).join(', ') + (fires.length > 5 ? ` and ${fires.length - 5} more` : '');
         return `Skipped ${events.length} fire(s) (${(first as { reason: string }).reason}): ${shown}`;
       }
-      case 'fire': {
+      case 'fire-scheduled': {
         const fires = events.map((event) => {
-          const fire = event as Extract<ClusterEvent, { type: 'fire' }>;
+          const fire = event as JobEventOf<'fire-scheduled'>;
           return `"${fire.job}" ${time(fire.fireTime)} (${fire.source}): items ${fire.items.join(', ')}`;
         });
         const more = fires.length > 10 ? `; and ${fires.length - 10} more` : '';

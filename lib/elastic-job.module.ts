@@ -10,6 +10,7 @@ import { ElasticJobExplorer } from './elastic-job.explorer.js';
 import { ElasticJobMetadataAccessor } from './elastic-job-metadata.accessor.js';
 import { ConfigurableModuleClass } from './elastic-job.module-definition.js';
 import { ElasticJobOrchestrator } from './elastic-job.orchestrator.js';
+import { JobEventStream } from './events/job-event-stream.js';
 import { JobOperator } from './job.operator.js';
 import { ZookeeperRegistryCenter } from './registry/zookeeper.registry-center.js';
 
@@ -36,7 +37,8 @@ import { ZookeeperRegistryCenter } from './registry/zookeeper.registry-center.js
     ElasticJobOrchestrator,
     ElasticJobExplorer,
     JobOperator,
+    JobEventStream,
   ],
-  exports: [JobOperator],
+  exports: [JobOperator, JobEventStream],
 })
 export class ElasticJobModule extends ConfigurableModuleClass {}

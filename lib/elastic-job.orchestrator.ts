@@ -15,12 +15,14 @@ import { reserveDefaultInstanceId, type InstanceIdentity } from './coordination/
 import { JobCoordinator } from './coordination/job-coordinator.js';
 import { JobNodePath } from './coordination/job-node-path.js';
 import { ClusterLog, jobList } from './cluster-log.js';
+import type { JobEventInput } from './events/job-event-sink.js';
 import { DUPLICATE_JOB, JOBS_DISABLED, MISSING_PROVIDER, NOT_READY } from './elastic-job.messages.js';
 import { ELASTIC_JOB_REGISTRY_CENTER, ELASTIC_JOB_RESOLVED_OPTIONS } from './elastic-job.constants.js';
 import { InvalidJobOptionsError } from './errors/invalid-job-options.error.js';
 import { JobConflictError } from './errors/job-conflict.error.js';
 import { JobNotFoundError } from './errors/job-not-found.error.js';
 import { JobsUnavailableError } from './errors/jobs-unavailable.error.js';
+import { JobEventStream } from './events/job-event-stream.js';
 import { resolveErrorHandler } from './execution/error-handlers.js';
 import { JobRuntime } from './execution/job-runtime.js';
 import type { ElasticJobOptions } from './interfaces/elastic-job-options.interface.js';
@@ -68,6 +70,7 @@ export class ElasticJobOrchestrator
   private starting: Promise<void> | undefined;
   private readonly joinedJobs = new Set<ManagedJob>();
   private clusterLog: ClusterLog | undefined;
+  private detachSessionEvents: (() => void) | undefined;
   /** With `enabled: false`: the jobs found and checked, none of them registered. */
   private disabledJobNames: string[] = [];
   private loopMonitor: NodeJS.Timeout | undefined;
@@ -80,6 +83,7 @@ export class ElasticJobOrchestrator
     @Inject(ELASTIC_JOB_RESOLVED_OPTIONS) private readonly options: ResolvedModuleOptions,
     @Inject(ELASTIC_JOB_REGISTRY_CENTER) private readonly registry: RegistryCenter,
     private readonly moduleRef: ModuleRef,
+    private readonly events: JobEventStream,
   ) {
     this.readiness = new Promise<void>((resolve, reject) => (this.settleReadiness = { resolve, reject }));
     // Nobody may be waiting; a failed start is reported by app.init() itself.
@@ -142,12 +146,17 @@ export class ElasticJobOrchestrator
           ConfigService.checkConflict(this.registry, new JobNodePath(definition.options.name), jobClassName),
         ),
       );
-      const clusterLog = new ClusterLog(this.logger, this.identity.instanceId);
-      this.clusterLog = clusterLog;
+      this.events.bind(this.identity.instanceId, this.logger);
+      this.clusterLog = new ClusterLog(this.logger, this.identity.instanceId, this.events);
+      const emit = (event: JobEventInput) => this.events.emit(event);
+      this.detachSessionEvents = this.registry.addConnectionStateListener(({ state, sessionId, newSession }) => {
+        if (state === 'LOST') this.events.emit({ type: 'session-lost', sessionId });
+        else if (state === 'AT_RISK') this.events.emit({ type: 'session-at-risk', sessionId });
+        else if (state === 'RECONNECTED') this.events.emit({ type: 'session-restored', sessionId, newSession });
+      });
       await forEachBounded(resolved, REGISTRATION_CONCURRENCY, async (entry, index) => {
         const { definition, config, local, jobClassName } = entry;
         const { strategy, errorHandler } = providers[index]!;
-        const runtimeRef: { current?: JobRuntime } = {};
         const coordinator = new JobCoordinator(
           this.registry,
           this.identity!,
@@ -157,16 +166,7 @@ export class ElasticJobOrchestrator
             strategy ??
             BUILT_IN_STRATEGIES[current.jobShardingStrategyType ?? 'AVG_ALLOCATION'] ??
             BUILT_IN_STRATEGIES.AVG_ALLOCATION!,
-          {
-            onTrigger: () => runtimeRef.current?.onTrigger(),
-            onConfigurationChanged: (previous, current) =>
-              runtimeRef.current?.onConfigurationChanged(previous, current),
-            onSessionLost: () => runtimeRef.current?.onSessionLost(),
-            onSessionAtRisk: () => runtimeRef.current?.onSessionAtRisk(),
-            onSessionRestored: (newSession) => runtimeRef.current?.onSessionRestored(newSession),
-            onFailoverItems: (items, session) => runtimeRef.current?.onFailoverItems(items, session),
-            onClusterEvent: (event) => clusterLog.record(event),
-          },
+          emit,
         );
         const effective = await coordinator.register(config, jobClassName);
         const method = (definition.instance as Record<string, unknown>)[definition.methodName] as (
@@ -174,16 +174,15 @@ export class ElasticJobOrchestrator
         ) => unknown;
         const runtime = new JobRuntime(config.jobName, {
           handler: (context) => method.call(definition.instance, context),
-          coordinator,
+          port: coordinator,
           local,
           errorHandler: resolveErrorHandler(effective.jobErrorHandlerType, errorHandler, this.logger),
           decorator: this.options.executionDecorator ?? new JobExecutionDecorator(),
           logger: this.logger,
           instanceId: this.identity!.instanceId,
           enteringHandler: (item) => (this.lastHandler = { job: config.jobName, item, at: performance.now() }),
-          onClusterEvent: (event) => clusterLog.record(event),
+          emit,
         });
-        runtimeRef.current = runtime;
         this.jobs.set(config.jobName, { definition, coordinator, runtime });
       });
       this.logger.log(
@@ -385,7 +384,9 @@ export class ElasticJobOrchestrator
       job.runtime.stop();
       job.coordinator.close();
     }
+    this.detachSessionEvents?.();
     this.clusterLog?.close();
+    this.events.complete();
     try {
       await this.registry.close();
     } catch (error) {

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { JobConfiguration } from './config/job-configuration.js';
 import { ElasticJobOrchestrator } from './elastic-job.orchestrator.js';
-import type { JobRunResult } from './execution/job-run.interface.js';
+import type { JobRunResult } from './interfaces/job-run-result.interface.js';
 import type { ExecutionSource } from './interfaces/sharding-context.interface.js';
 import type { JobConfigurationChanges } from './interfaces/job-configuration-changes.interface.js';
-import type { JobInstanceInfo, ShardingInfo } from './coordination/job-coordinator.js';
+import type { JobInstanceInfo, ShardingInfo } from './interfaces/job-status.interface.js';
 
 export interface RunWaitOptions {
   /** Only a run of this source (e.g. `MANUAL` for a trigger). */

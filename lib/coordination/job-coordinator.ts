@@ -23,51 +23,14 @@ import { FailoverService } from './failover.service.js';
 import type { InstanceIdentity } from './instance-identity.js';
 import { InstanceService } from './instance.service.js';
 import { waitForCache, type JobContext } from './job-context.js';
-import type { ClusterEvent } from './cluster-event.js';
+import type { JobEventSink } from '../events/job-event-sink.js';
+import type { ExecutionSource } from '../interfaces/sharding-context.interface.js';
+import type { JobInstanceInfo, ShardingInfo } from '../interfaces/job-status.interface.js';
+import type { CoordinationListener, FirePlan, ItemLease, JobCoordinationPort } from './job-coordination.port.js';
 import { JobNodePath } from './job-node-path.js';
 import { ServerService } from './server.service.js';
 import { ShardingService, type FireAssignment } from './sharding.service.js';
-import type { RunClaim } from './execution.service.js';
 import { TriggerService } from './trigger.service.js';
-
-/** What the execution side is told by coordination. */
-export interface CoordinatorEvents {
-  /** Something the cluster did that the log tells (joins, leaves, leadership, resharding). */
-  onClusterEvent?(event: ClusterEvent): void;
-  /** A `trigger/{me}` node arrived (it is already consumed). */
-  onTrigger(): void;
-  /** The `config` node changed and is valid. */
-  onConfigurationChanged(previous: JobConfiguration, current: JobConfiguration): void;
-  /** The session is gone: local items are no longer ours. */
-  onSessionLost(): void;
-  /**
-   * The connection has been down so long that the server may expire the session any moment:
-   * local items are stopped (the same session may still come back).
-   */
-  onSessionAtRisk(): void;
-  /** Connected again: same session, or a new one after re-registration. */
-  onSessionRestored(newSession: boolean): void;
-  /** This instance claimed a crashed instance's items on `session`: run them now (source FAILOVER). */
-  onFailoverItems(items: number[], session: string): void;
-}
-
-/** ElasticJob's `ShardingInfo`. */
-export interface ShardingInfo {
-  item: number;
-  serverIp: string;
-  instanceId: string;
-  status: 'DISABLED' | 'RUNNING' | 'SHARDING_FLAG' | 'PENDING';
-  failover: boolean;
-}
-
-export interface JobInstanceInfo {
-  instanceId: string;
-  serverIp: string;
-  leader: boolean;
-  serverEnabled: boolean;
-  /** Items the `sharding/{i}/instance` nodes give it. */
-  items: number[];
-}
 
 /** What an update may change: the compared fields but `disabled` (a startup switch), and `props`. */
 const UPDATABLE_FIELDS: ReadonlyArray<keyof JobConfigurationChanges> = [
@@ -91,7 +54,7 @@ export const RESHARD_WAIT_FOR_RUNNING_MS = 30_000;
  * Everything one job does in ZooKeeper, ElasticJob's services wired to the job's cache: the
  * listeners of ElasticJob's `ListenerManager`, plus eager resharding by the leader.
  */
-export class JobCoordinator {
+export class JobCoordinator implements JobCoordinationPort {
   readonly path: JobNodePath;
   private context!: JobContext;
   private configService!: ConfigService;
@@ -103,6 +66,8 @@ export class JobCoordinator {
   triggers!: TriggerService;
   failover!: FailoverService;
   private detach: Array<() => void> = [];
+  /** The runtime, told what it must know (nobody before it attaches). */
+  private listener: CoordinationListener | undefined;
   private takingItems = false;
   /**
    * When this instance first joined the job: from then on a leader may give it items, so its
@@ -135,13 +100,17 @@ export class JobCoordinator {
     private readonly logger: LoggerService,
     jobName: string,
     private readonly strategy: (config: JobConfiguration) => JobShardingStrategy,
-    private readonly events: CoordinatorEvents,
+    private readonly emit: JobEventSink,
   ) {
     this.path = new JobNodePath(jobName);
   }
 
   get jobName(): string {
     return this.path.jobName;
+  }
+
+  attach(listener: CoordinationListener): void {
+    this.listener = listener;
   }
 
   get cache(): TreeCache {
@@ -190,7 +159,7 @@ export class JobCoordinator {
           const before = previous;
           previous = current;
           if (before.shardingTotalCount !== current.shardingTotalCount) this.flagResharding(true);
-          this.events.onConfigurationChanged(before, current);
+          this.listener?.onConfigurationChanged(before, current);
         }
       }),
       this.registry.addConnectionStateListener((change) => this.onConnectionState(change)),
@@ -223,7 +192,7 @@ export class JobCoordinator {
     if (enabled && !this.leaving) await this.election.electLeader();
     await this.cache.sync();
     const leader = this.election.leader;
-    if (leader) this.events.onClusterEvent?.({ type: 'leader', job: this.jobName, instance: leader });
+    if (leader) this.emit({ type: 'leader-changed', job: this.jobName, instance: leader });
     if (this.election.isLeader && !this.leaving) {
       await this.sharding.setReshardingFlag();
       this.scheduleSharding();
@@ -257,27 +226,54 @@ export class JobCoordinator {
   }
 
   /**
-   * The fence before an item's handler: its `running` node created on `session`. A node that
-   * is another run's may be stale (its run's session is gone): that is judged, and the item
-   * failed over, in the background.
+   * The fence before an item's handler. With `monitorExecution`, its `running` node created on
+   * `session`; without it (no node to fence with), `session` still being the live one. A node
+   * that is another run's may be stale (its run's session is gone): that is judged, and the
+   * item failed over, in the background. A failover claim whose item turns out to be running
+   * elsewhere is handed back.
    */
-  async beginItem(item: number, session: string, persistent: boolean): Promise<RunClaim> {
+  async beginItem(item: number, session: string, source: ExecutionSource): Promise<ItemLease | undefined> {
+    const { monitorExecution, failover } = this.config;
+    const lease = (clearsRunning: boolean): ItemLease => ({
+      item,
+      session,
+      source,
+      release: async () => {
+        try {
+          if (clearsRunning) await this.execution.releaseRunning(item, session);
+        } finally {
+          if (source === 'FAILOVER') await this.failover.complete(item, session);
+        }
+      },
+    });
+    if (!monitorExecution) return this.liveSession() === session ? lease(false) : undefined;
     const registered = this.registered;
-    if (!registered || registered.session !== session) return 'lost';
-    const claim = await this.execution.claimRunning(item, persistent, session, registered.since);
+    const claim =
+      registered && registered.session === session
+        ? await this.execution.claimRunning(item, failover, session, registered.since)
+        : 'lost';
+    if (claim === 'claimed') return lease(true);
     // Held by another run, or left by one that is gone (with failover on or not): judged.
     if (claim === 'busy') this.judgeStaleRuns(true);
-    return claim;
+    if (source === 'FAILOVER') await this.releaseFailover(item, session);
+    return undefined;
   }
 
-  /** After an item's run: its `running` node cleared, on the session that created it only. */
-  endItem(item: number, session: string): Promise<void> {
-    return this.execution.releaseRunning(item, session);
-  }
-
-  /** After a failover run, or a failover claim that found the item running elsewhere. */
-  endFailover(item: number, session: string): Promise<void> {
+  /** A failover claim this instance does not run: handed back (the item is flagged again). */
+  releaseFailover(item: number, session: string): Promise<void> {
     return this.failover.complete(item, session);
+  }
+
+  setMisfire(item: number): Promise<void> {
+    return this.execution.setMisfire(item);
+  }
+
+  clearMisfire(item: number): Promise<void> {
+    return this.execution.clearMisfire(item);
+  }
+
+  isFailoverElsewhere(item: number): boolean {
+    return this.failover.isFailoverElsewhere(item);
   }
 
   /** Once the job fires: recover what incarnations that are gone left running. */
@@ -324,7 +320,9 @@ export class JobCoordinator {
     await this.cache.sync();
     if (!this.failover.hasFlaggedItems()) return;
     const items = await this.failover.claim(session);
-    if (items.length > 0) this.events.onFailoverItems(items, session);
+    if (items.length === 0) return;
+    this.emit({ type: 'failover-claimed', job: this.jobName, items });
+    this.listener?.onFailoverItems(items, session);
   }
 
   /** The next scheduled fire time after `time`, by the configuration in force. */
@@ -362,7 +360,24 @@ export class JobCoordinator {
    * (a new one applies from a later fire), so nothing waits. Without one, the leader shards
    * first and a follower waits for it (bounded, watched), as in ElasticJob.
    */
-  async prepareFire(): Promise<void> {
+  async planFire(fireTime: Date, source: ExecutionSource): Promise<FirePlan> {
+    const session = this.liveSession();
+    if (!session) {
+      return {
+        skipped: this.connected
+          ? 'this instance is not registered on its new ZooKeeper session yet; such a fire is dropped'
+          : 'no connection to ZooKeeper; such a fire runs once if the same session comes back',
+      };
+    }
+    try {
+      await this.prepareFire();
+    } catch (error) {
+      this.logger.warn(`Job "${this.jobName}": preparing the fire failed: ${String(error)}`, 'ElasticJob');
+    }
+    return { session, assignment: this.assignmentFor(fireTime, source === 'MANUAL') };
+  }
+
+  private async prepareFire(): Promise<void> {
     const needed = this.sharding.isShardingNeeded;
     if (this.sharding.authoritativePlan()) {
       if (needed && this.election.isLeader) void this.runSharding();
@@ -647,7 +662,7 @@ export class JobCoordinator {
       if (!this.takingItems) return;
       this.background('trigger', async () => {
         await this.triggers.consume();
-        this.events.onTrigger();
+        this.listener?.onTrigger();
       });
       return;
     }
@@ -659,16 +674,14 @@ export class JobCoordinator {
     }
   }
 
-  /** Joins, leaves and leadership, as this instance's cache sees them, for the log. */
+  /** Joins, leaves and leadership, as this instance's cache sees them. */
   private tellClusterEvent({ key, type, data }: CacheEvent): void {
-    const tell = this.events.onClusterEvent;
-    if (!tell) return;
     const path = this.path;
     if (key.startsWith(`${path.instances}/`) && (type === 'added' || type === 'removed')) {
       const instance = key.slice(path.instances.length + 1);
-      tell({ type: type === 'added' ? 'instance-joined' : 'instance-left', job: this.jobName, instance });
+      this.emit({ type: type === 'added' ? 'instance-joined' : 'instance-left', job: this.jobName, instance });
     } else if (key === path.leaderInstance && type !== 'removed' && data) {
-      tell({ type: 'leader', job: this.jobName, instance: data });
+      this.emit({ type: 'leader-changed', job: this.jobName, instance: data });
     }
   }
 
@@ -696,16 +709,16 @@ export class JobCoordinator {
     if (change.state === 'LOST') {
       this.registered = undefined;
       this.cancelSharding();
-      this.events.onSessionLost();
+      this.listener?.onSessionLost();
       return;
     }
     if (change.state === 'AT_RISK') {
-      this.events.onSessionAtRisk();
+      this.listener?.onSessionAtRisk();
       return;
     }
     if (this.leaving || change.state !== 'RECONNECTED') return;
     if (!change.newSession || !this.takingItems) {
-      this.events.onSessionRestored(change.newSession);
+      this.listener?.onSessionRestored(change.newSession);
       return;
     }
     this.background('re-registration after a new session', () => this.registerAgain(change.sessionId));
@@ -736,7 +749,7 @@ export class JobCoordinator {
     }
     // What the lost session left running is an earlier incarnation's now.
     this.judgeStaleRuns();
-    this.events.onSessionRestored(true);
+    this.listener?.onSessionRestored(true);
   }
 
   // ------------------------------------------------------------ eager sharding
@@ -769,7 +782,7 @@ export class JobCoordinator {
         const outcome = await this.sharding.shardIfNecessary({ evenIfItemsRun });
         const published = this.sharding.published;
         if ((outcome === 'done' || outcome === 'flag-raised-again') && published) {
-          this.events.onClusterEvent?.({ type: 'resharded', job: this.jobName, ...published });
+          this.emit({ type: 'resharded', job: this.jobName, ...published });
         }
         if (outcome === 'flag-raised-again') this.scheduleSharding();
         if (outcome !== 'items-running') {

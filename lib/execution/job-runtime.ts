@@ -2,8 +2,8 @@ import type { LoggerService } from '@nestjs/common';
 import type { JobConfiguration } from '../config/job-configuration.js';
 import { resolveTimeZone } from '../config/time-zone.js';
 import type { LocalJobSettings } from '../config/job-options.validator.js';
-import type { ClusterEvent } from '../coordination/cluster-event.js';
-import type { CoordinatorEvents, JobCoordinator } from '../coordination/job-coordinator.js';
+import type { CoordinationListener, ItemLease, JobCoordinationPort } from '../coordination/job-coordination.port.js';
+import type { JobEventSink } from '../events/job-event-sink.js';
 import {
   ExecutionAbortedError,
   ExecutionTimeoutError,
@@ -16,7 +16,8 @@ import type { ExecutionSource, ShardingContext } from '../interfaces/sharding-co
 import { JobTimer } from '../scheduling/job-timer.js';
 import { QuartzCron } from '../scheduling/quartz-cron.js';
 import type { ResolvedErrorHandler } from './error-handlers.js';
-import type { ItemResult, ItemStatus, JobRunResult } from './job-run.interface.js';
+import type { ItemStatus } from '../interfaces/job-event.interface.js';
+import type { ItemResult, JobRunResult } from '../interfaces/job-run-result.interface.js';
 import { Semaphore } from './semaphore.js';
 import { itemParameters, taskId } from './sharding-context.js';
 
@@ -48,7 +49,8 @@ interface RunWaiter {
 
 export interface JobRuntimeDependencies {
   handler: JobHandler;
-  coordinator: JobCoordinator;
+  /** What the runtime asks of coordination, and how it is told what coordination sees. */
+  port: JobCoordinationPort;
   local: LocalJobSettings;
   errorHandler: ResolvedErrorHandler;
   decorator: JobExecutionDecorator;
@@ -56,8 +58,8 @@ export interface JobRuntimeDependencies {
   instanceId: string;
   /** Called as the handler is entered (what blocked the event loop, if anything did). */
   enteringHandler?: (item: number) => void;
-  /** Fires and skipped fires, for the log. */
-  onClusterEvent?: (event: ClusterEvent) => void;
+  /** Where fires and item runs are told. */
+  emit: JobEventSink;
 }
 
 const ABORT_GRACE_MS = 1_000;
@@ -68,7 +70,7 @@ const ABORT_GRACE_MS = 1_000;
  * finds it running sets `misfire` and it runs once more right after (a trigger is queued the
  * same way). Nothing a handler does can stop the timer or reach the process.
  */
-export class JobRuntime implements CoordinatorEvents {
+export class JobRuntime implements CoordinationListener {
   private timer: JobTimer | undefined;
   private readonly items = new Map<number, ItemState>();
   private readonly waiters = new Set<RunWaiter>();
@@ -77,18 +79,19 @@ export class JobRuntime implements CoordinatorEvents {
   /** Fires under way (until their items have run): a drain waits for them too. */
   private readonly firing = new Set<Promise<unknown>>();
   private missedWhileDisconnected = false;
-  /** `running` nodes of items stopped while the session was at risk, by item: its session. */
-  private readonly keptRunning = new Map<number, { session: string; failover: boolean }>();
+  /** Leases of items stopped while the session was at risk: released if that session comes back. */
+  private readonly keptRunning = new Map<number, ItemLease>();
 
   constructor(
     readonly jobName: string,
     private readonly deps: JobRuntimeDependencies,
   ) {
     this.semaphore = new Semaphore(deps.local.maxConcurrentItems ?? Number.POSITIVE_INFINITY);
+    deps.port.attach(this);
   }
 
-  private get coordinator(): JobCoordinator {
-    return this.deps.coordinator;
+  private get port(): JobCoordinationPort {
+    return this.deps.port;
   }
 
   /**
@@ -98,13 +101,13 @@ export class JobRuntime implements CoordinatorEvents {
    */
   start(): void {
     if (this.active) return;
-    const config = this.coordinator.config;
+    const config = this.port.config;
     this.timer = new JobTimer(QuartzCron.parse(config.cron, resolveTimeZone(config.timeZone)), (fireTime) => {
       void this.fire('NORMAL_TRIGGER', fireTime);
     });
     this.active = true;
-    this.timer.start(this.coordinator.joinedAt);
-    this.coordinator.started();
+    this.timer.start(this.port.joinedAt);
+    this.port.started();
   }
 
   /** Stops firing; running items go on (see `drain`). */
@@ -170,7 +173,7 @@ export class JobRuntime implements CoordinatorEvents {
   }
 
   onFailoverItems(items: number[], session: string): void {
-    const config = this.coordinator.config;
+    const config = this.port.config;
     if (!this.active) {
       for (const item of items) this.releaseFailover(item, session);
       return;
@@ -241,30 +244,25 @@ export class JobRuntime implements CoordinatorEvents {
   private async fireOnce(source: ExecutionSource, fireTime: Date): Promise<JobRunResult | undefined> {
     try {
       if (!this.active) return undefined;
-      const session = this.coordinator.liveSession();
-      if (!session) {
+      const plan = await this.port.planFire(fireTime, source);
+      if ('skipped' in plan) {
         // No new fires without a connection; the missed one runs once when it is back on the
         // same session (a new session drops it).
         this.missedWhileDisconnected = true;
-        this.deps.onClusterEvent?.({
-          type: 'fire-skipped',
-          job: this.jobName,
-          fireTime,
-          reason: this.coordinator.connected
-            ? 'this instance is not registered on its new ZooKeeper session yet; such a fire is dropped'
-            : 'no connection to ZooKeeper; such a fire runs once if the same session comes back',
-        });
+        this.deps.emit({ type: 'fire-skipped', job: this.jobName, fireTime, reason: plan.skipped });
         return undefined;
       }
-      try {
-        await this.coordinator.prepareFire();
-      } catch (error) {
-        this.deps.logger.warn(`Job "${this.jobName}": preparing the fire failed: ${String(error)}`, 'ElasticJob');
-      }
-      const config = this.coordinator.config;
+      const { session, assignment } = plan;
+      const config = this.port.config;
       if (config.maxTimeDiffSeconds >= 0 && !(await this.clockTolerable(config))) return undefined;
-      const assignment = this.coordinator.assignmentFor(fireTime, source === 'MANUAL');
-      this.deps.onClusterEvent?.({ type: 'fire', job: this.jobName, fireTime, source, items: assignment.items });
+      this.deps.emit({
+        type: 'fire-scheduled',
+        job: this.jobName,
+        fireTime,
+        source,
+        items: assignment.items,
+        shardingTotalCount: assignment.count,
+      });
       const candidates: number[] = [];
       const queued: Array<Promise<ItemResult | undefined>> = [];
       for (const item of assignment.items) {
@@ -274,8 +272,7 @@ export class JobRuntime implements CoordinatorEvents {
           if (rerun) queued.push(rerun);
           continue;
         }
-        // Being run elsewhere as failover: its owner leaves it alone meanwhile.
-        if (this.coordinator.failover.isFailoverElsewhere(item)) continue;
+        if (this.port.isFailoverElsewhere(item)) continue;
         candidates.push(item);
       }
       return await this.execute(candidates, source, fireTime, config, assignment.count, session, queued);
@@ -288,7 +285,7 @@ export class JobRuntime implements CoordinatorEvents {
   /** The clock check; a skew goes to the error handler, and stops the fire only with THROW. */
   private async clockTolerable(config: JobConfiguration): Promise<boolean> {
     try {
-      const diff = await this.coordinator.clockDifferenceMs();
+      const diff = await this.port.clockDifferenceMs();
       if (Math.abs(diff) <= config.maxTimeDiffSeconds * 1_000) return true;
       await this.deps.errorHandler.handle(
         this.jobName,
@@ -322,7 +319,8 @@ export class JobRuntime implements CoordinatorEvents {
     state.pending = 'MISFIRE';
     state.pendingFireTime = fireTime;
     state.pendingSession = session;
-    void this.quietly(`setting misfire on item ${item}`, this.coordinator.execution.setMisfire(item));
+    this.deps.emit({ type: 'misfire-set', job: this.jobName, item, fireTime });
+    void this.quietly(`setting misfire on item ${item}`, this.port.setMisfire(item));
     return undefined;
   }
 
@@ -359,6 +357,11 @@ export class JobRuntime implements CoordinatorEvents {
     return run;
   }
 
+  /**
+   * One item's run. The item is marked running in the same turn as the decision to run it, so
+   * nothing else starts it here meanwhile; it stays running (and its lease held) until its
+   * handler has really returned, even past a timeout or an abort.
+   */
   private runItem(
     item: number,
     source: ExecutionSource,
@@ -377,7 +380,6 @@ export class JobRuntime implements CoordinatorEvents {
     state.controller = controller;
     let markSettled!: () => void;
     state.settled = new Promise<void>((resolve) => (markSettled = resolve));
-
     const context: ShardingContext = {
       jobName: this.jobName,
       taskId: id,
@@ -389,90 +391,94 @@ export class JobRuntime implements CoordinatorEvents {
       fireTime,
       signal: controller.signal,
     };
-
-    type Outcome = { result: ItemResult | undefined; handlerDone: Promise<unknown>; claimed: boolean };
-    const result = (async (): Promise<Outcome> => {
-      const release = await this.semaphore.acquire();
-      let handlerDone: Promise<unknown> = Promise.resolve();
-      try {
-        if (!(await this.claim(item, session, source, config)))
-          return { result: undefined, handlerDone, claimed: false };
-        const startedAt = new Date();
-        const finish = (status: ItemStatus, extra: { result?: unknown; error?: unknown }): ItemResult => ({
-          item,
-          status,
-          ...extra,
-          startedAt,
-          durationMs: Date.now() - startedAt.getTime(),
-        });
-        try {
-          if (controller.signal.aborted) throw controller.signal.reason;
-          const invoke = () =>
-            Promise.resolve().then(() => {
-              this.deps.enteringHandler?.(item);
-              return this.deps.handler(context);
-            });
-          const handlerPromise = Promise.resolve().then(() => this.deps.decorator.decorate(invoke, context)());
-          handlerDone = handlerPromise.then(
-            () => undefined,
-            () => undefined,
-          );
-          const outcome = await this.race(handlerPromise, controller, item);
-          if (outcome.ok) return { result: finish('SUCCEEDED', { result: outcome.value }), handlerDone, claimed: true };
-          const status: ItemStatus =
-            outcome.error instanceof ExecutionTimeoutError
-              ? 'TIMED_OUT'
-              : outcome.error instanceof ExecutionAbortedError
-                ? 'ABORTED'
-                : 'FAILED';
-          await this.deps.errorHandler.handle(this.jobName, outcome.error, context);
-          return { result: finish(status, { error: outcome.error }), handlerDone, claimed: true };
-        } catch (error) {
-          await this.deps.errorHandler.handle(this.jobName, error, context);
-          const status: ItemStatus = error instanceof ExecutionAbortedError ? 'ABORTED' : 'FAILED';
-          return { result: finish(status, { error }), handlerDone, claimed: true };
-        }
-      } finally {
-        release();
-      }
-    })();
-
-    // The item stays ours (and `running`) until its handler has really returned.
-    const completed = result.then(async ({ handlerDone, claimed }) => {
+    const attempt = this.attempt(context, controller, session);
+    const completed = attempt.then(async ({ lease, handlerDone }) => {
       await handlerDone;
-      await this.completeItem(item, state, config, source, session, claimed);
+      await this.completeItem(item, state, config, lease);
       markSettled();
     });
-    return result.then(async ({ result: itemResult }) => {
+    return attempt.then(async ({ result }) => {
       // A run whose handler returned (or that never started) is reported once its cleanup is
       // done, so the next fire or trigger finds the item free; one that timed out or was
       // aborted is reported at once (its handler may go on).
-      if (!itemResult || itemResult.status === 'SUCCEEDED' || itemResult.status === 'FAILED') await completed;
-      return itemResult;
+      if (!result || result.status === 'SUCCEEDED' || result.status === 'FAILED') await completed;
+      return result;
     });
   }
 
-  /**
-   * The fence before the handler. With `monitorExecution`, the item's `running` node created
-   * on the session the run was decided on; without it (no node to fence with), that session
-   * still being the live one. A failover claim whose item turns out to be running elsewhere is
-   * handed back.
-   */
-  private async claim(
-    item: number,
+  /** A slot, the lease, then the handler raced against its timeout and abort. */
+  private async attempt(
+    context: ShardingContext,
+    controller: AbortController,
     session: string,
-    source: ExecutionSource,
-    config: JobConfiguration,
-  ): Promise<boolean> {
-    if (!config.monitorExecution) return this.coordinator.liveSession() === session;
-    const claim = await this.coordinator.beginItem(item, session, config.failover);
-    if (claim === 'claimed') return true;
-    if (source === 'FAILOVER') this.releaseFailover(item, session);
-    return false;
+  ): Promise<{ result?: ItemResult; lease?: ItemLease; handlerDone: Promise<unknown> }> {
+    const { shardingItem: item, executionSource: source } = context;
+    const release = await this.semaphore.acquire();
+    try {
+      const lease = await this.port.beginItem(item, session, source);
+      if (!lease) return { handlerDone: Promise.resolve() };
+      const startedAt = new Date();
+      this.deps.emit({
+        type: 'item-started',
+        job: this.jobName,
+        item,
+        taskId: context.taskId,
+        source,
+        fireTime: context.fireTime,
+        shardingTotalCount: context.shardingTotalCount,
+        shardingParameter: context.shardingParameter,
+        startedAt,
+      });
+      const handler = controller.signal.aborted
+        ? Promise.reject(controller.signal.reason as unknown)
+        : this.invoke(context);
+      const handlerDone = handler.then(
+        () => undefined,
+        () => undefined,
+      );
+      const outcome = await this.race(handler, controller, item);
+      const status: ItemStatus = outcome.ok
+        ? 'SUCCEEDED'
+        : outcome.error instanceof ExecutionTimeoutError
+          ? 'TIMED_OUT'
+          : outcome.error instanceof ExecutionAbortedError
+            ? 'ABORTED'
+            : 'FAILED';
+      if (!outcome.ok) await this.deps.errorHandler.handle(this.jobName, outcome.error, context);
+      const durationMs = Date.now() - startedAt.getTime();
+      const result: ItemResult = outcome.ok
+        ? { item, status, result: outcome.value, startedAt, durationMs }
+        : { item, status, error: outcome.error, startedAt, durationMs };
+      this.deps.emit({
+        type: 'item-finished',
+        job: this.jobName,
+        item,
+        taskId: context.taskId,
+        source,
+        fireTime: context.fireTime,
+        status,
+        startedAt,
+        durationMs,
+        ...(outcome.ok ? {} : { error: outcome.error }),
+      });
+      return { result, lease, handlerDone };
+    } finally {
+      release();
+    }
+  }
+
+  /** The handler through the execution decorator; whatever it throws, even synchronously, rejects. */
+  private invoke(context: ShardingContext): Promise<unknown> {
+    const invoke = () =>
+      Promise.resolve().then(() => {
+        this.deps.enteringHandler?.(context.shardingItem);
+        return this.deps.handler(context);
+      });
+    return Promise.resolve().then(() => this.deps.decorator.decorate(invoke, context)());
   }
 
   private releaseFailover(item: number, session: string): void {
-    void this.quietly(`handing back the failover of item ${item}`, this.coordinator.endFailover(item, session));
+    void this.quietly(`handing back the failover of item ${item}`, this.port.releaseFailover(item, session));
   }
 
   /** Resolves with the handler's outcome, its timeout, or its abort, whichever comes first. */
@@ -511,21 +517,17 @@ export class JobRuntime implements CoordinatorEvents {
     item: number,
     state: ItemState,
     config: JobConfiguration,
-    source: ExecutionSource,
-    session: string,
-    claimed: boolean,
+    lease: ItemLease | undefined,
   ): Promise<void> {
-    // Stopped because the session was lost, or at risk and not back yet: the node stays, for
-    // the survivors to judge (cleared if the same session comes back). After a shutdown abort
-    // with failover on, it is left for the survivors to take the item over.
-    const sessionGone = state.abortReason === 'session' && this.coordinator.liveSession() !== session;
-    const keepRunningNode = sessionGone || (state.abortReason === 'shutdown' && config.failover);
-    if (claimed && sessionGone) this.keptRunning.set(item, { session, failover: source === 'FAILOVER' });
-    if (claimed && config.monitorExecution && !keepRunningNode) {
-      await this.quietly(`clearing running on item ${item}`, this.coordinator.endItem(item, session));
-    }
-    if (claimed && source === 'FAILOVER' && !keepRunningNode) {
-      await this.quietly(`clearing failover on item ${item}`, this.coordinator.endFailover(item, session));
+    if (lease) {
+      // Stopped because the session was lost, or at risk and not back yet: the lease is kept,
+      // its nodes for the survivors to judge (released if the same session comes back). After
+      // a shutdown abort with failover on, it is kept for the survivors to take the item over.
+      const sessionGone = state.abortReason === 'session' && this.port.liveSession() !== lease.session;
+      if (sessionGone) this.keptRunning.set(item, lease);
+      else if (!(state.abortReason === 'shutdown' && config.failover)) {
+        await this.quietly(`clearing running on item ${item}`, lease.release());
+      }
     }
     state.running = false;
     state.controller = undefined;
@@ -556,16 +558,16 @@ export class JobRuntime implements CoordinatorEvents {
     pendingFireTime: Date,
     pendingSession: string,
   ): Promise<ItemResult | undefined> {
-    const current = this.coordinator.config;
+    const current = this.port.config;
     if (pending === 'MISFIRE') {
-      void this.quietly(`clearing misfire on item ${item}`, this.coordinator.execution.clearMisfire(item));
+      void this.quietly(`clearing misfire on item ${item}`, this.port.clearMisfire(item));
       if (!current.misfire) return undefined;
     }
     // Decided under a session that is gone: dropped (the next session decides afresh).
-    if (this.coordinator.liveSession() !== pendingSession) return undefined;
+    if (this.port.liveSession() !== pendingSession) return undefined;
     if (this.items.get(item)?.running) return undefined;
     // Rerun only what the overlapped fire gave this instance (a failover claim is ours anyway).
-    const assignment = this.coordinator.assignmentFor(pendingFireTime, pending === 'MANUAL');
+    const assignment = this.port.assignmentFor(pendingFireTime, pending === 'MANUAL');
     if (!this.active || (pending !== 'FAILOVER' && !assignment.items.includes(item))) {
       if (pending === 'FAILOVER') this.releaseFailover(item, pendingSession);
       return undefined;
@@ -577,14 +579,13 @@ export class JobRuntime implements CoordinatorEvents {
     return run.items[0];
   }
 
-  /** The same session is back after being at risk: the nodes of the items it stopped go. */
+  /** The same session is back after being at risk: the leases of the items it stopped go. */
   private releaseKept(): void {
-    const session = this.coordinator.liveSession();
-    for (const [item, kept] of [...this.keptRunning]) {
+    const session = this.port.liveSession();
+    for (const [item, lease] of [...this.keptRunning]) {
       this.keptRunning.delete(item);
-      if (kept.session !== session || this.items.get(item)?.running) continue;
-      void this.quietly(`clearing running on item ${item}`, this.coordinator.endItem(item, kept.session));
-      if (kept.failover) this.releaseFailover(item, kept.session);
+      if (lease.session !== session || this.items.get(item)?.running) continue;
+      void this.quietly(`clearing running on item ${item}`, lease.release());
     }
   }
 

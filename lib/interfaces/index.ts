@@ -4,3 +4,6 @@ export * from './job-error-handler.interface.js';
 export * from './job-sharding-strategy.interface.js';
 export * from './sharding-context.interface.js';
 export * from './job-configuration-changes.interface.js';
+export * from './job-event.interface.js';
+export * from './job-run-result.interface.js';
+export * from './job-status.interface.js';

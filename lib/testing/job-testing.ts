@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import { ElasticJobError } from '../errors/elastic-job.error.js';
 import { taskId } from '../execution/sharding-context.js';
-import type { ItemResult, JobRunResult } from '../execution/job-run.interface.js';
+import type { ItemResult, JobRunResult } from '../interfaces/job-run-result.interface.js';
 import type { ElasticJobModuleOptions } from '../interfaces/elastic-job-module-options.interface.js';
 import type { ShardingContext } from '../interfaces/sharding-context.interface.js';
 import { JobOperator } from '../job.operator.js';

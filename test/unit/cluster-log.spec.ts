@@ -1,20 +1,24 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ClusterLog } from '../../lib/cluster-log.js';
+import { JobEventStream } from '../../lib/events/job-event-stream.js';
 import { RecordingLogger } from '../support/registry.js';
 
 describe('ClusterLog', () => {
   let logger: RecordingLogger;
   let log: ClusterLog;
+  let events: JobEventStream;
 
   beforeEach(() => {
     vi.useFakeTimers();
     logger = new RecordingLogger();
-    log = new ClusterLog(logger, 'me@-@1', 1_000);
+    events = new JobEventStream();
+    events.bind('me@-@1', logger);
+    log = new ClusterLog(logger, 'me@-@1', events, 1_000);
   });
   afterEach(() => vi.useRealTimers());
 
   it('tells an instance joining 1,000 jobs in one line, not 1,000', () => {
-    for (let i = 0; i < 1_000; i += 1) log.record({ type: 'instance-joined', job: `job-${i}`, instance: 'peer@-@2' });
+    for (let i = 0; i < 1_000; i += 1) events.emit({ type: 'instance-joined', job: `job-${i}`, instance: 'peer@-@2' });
     expect(logger.lines).toEqual([]);
     vi.advanceTimersByTime(1_000);
     expect(logger.lines).toEqual([
@@ -26,10 +30,10 @@ describe('ClusterLog', () => {
   });
 
   it('tells leadership, leaves and resharding per kind, naming this instance as such', () => {
-    log.record({ type: 'leader', job: 'orders', instance: 'me@-@1' });
-    log.record({ type: 'instance-left', job: 'orders', instance: 'peer@-@2' });
-    log.record({ type: 'resharded', job: 'orders', items: { 0: 'peer@-@3' }, from: undefined });
-    log.record({
+    events.emit({ type: 'leader-changed', job: 'orders', instance: 'me@-@1' });
+    events.emit({ type: 'instance-left', job: 'orders', instance: 'peer@-@2' });
+    events.emit({ type: 'resharded', job: 'orders', items: { 0: 'peer@-@3' }, from: undefined });
+    events.emit({
       type: 'resharded',
       job: 'orders',
       items: { 0: 'me@-@1', 1: 'peer@-@3', 2: 'me@-@1' },
@@ -45,12 +49,33 @@ describe('ClusterLog', () => {
 
   it('warns of fires skipped for want of ZooKeeper, and tells the fires that ran items here at debug level, batched', () => {
     const at = new Date(Date.UTC(2026, 10, 23, 12, 0, 6));
-    log.record({ type: 'fire', job: 'orders', fireTime: at, source: 'NORMAL_TRIGGER', items: [0, 2] });
-    log.record({ type: 'fire', job: 'idle', fireTime: at, source: 'NORMAL_TRIGGER', items: [] });
+    events.emit({
+      type: 'fire-scheduled',
+      job: 'orders',
+      fireTime: at,
+      source: 'NORMAL_TRIGGER',
+      items: [0, 2],
+      shardingTotalCount: 3,
+    });
+    events.emit({
+      type: 'fire-scheduled',
+      job: 'idle',
+      fireTime: at,
+      source: 'NORMAL_TRIGGER',
+      items: [],
+      shardingTotalCount: 3,
+    });
     for (let i = 0; i < 20; i += 1)
-      log.record({ type: 'fire', job: `job-${i}`, fireTime: at, source: 'NORMAL_TRIGGER', items: [1] });
-    log.record({ type: 'fire-skipped', job: 'orders', fireTime: at, reason: 'no connection to ZooKeeper' });
-    log.record({ type: 'fire-skipped', job: 'reports', fireTime: at, reason: 'no connection to ZooKeeper' });
+      events.emit({
+        type: 'fire-scheduled',
+        job: `job-${i}`,
+        fireTime: at,
+        source: 'NORMAL_TRIGGER',
+        items: [1],
+        shardingTotalCount: 3,
+      });
+    events.emit({ type: 'fire-skipped', job: 'orders', fireTime: at, reason: 'no connection to ZooKeeper' });
+    events.emit({ type: 'fire-skipped', job: 'reports', fireTime: at, reason: 'no connection to ZooKeeper' });
     expect(logger.lines).toEqual([]);
     log.close();
     expect(logger.lines).toHaveLength(2);

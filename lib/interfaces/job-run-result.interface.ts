@@ -1,6 +1,5 @@
-import type { ExecutionSource } from '../interfaces/sharding-context.interface.js';
-
-export type ItemStatus = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+import type { ItemStatus } from './job-event.interface.js';
+import type { ExecutionSource } from './sharding-context.interface.js';
 
 export interface ItemResult {
   item: number;

@@ -1,0 +1,127 @@
+import type { ExecutionSource } from './sharding-context.interface.js';
+
+/** How an item's run ended. `TIMED_OUT` and `ABORTED` runs may still have a handler going on. */
+export type ItemStatus = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+/** What every event carries: when this instance saw it, and which instance that is. */
+interface EventBase {
+  /** This instance (the one that tells the event). */
+  instanceId: string;
+  /** When it happened here. */
+  at: Date;
+}
+
+interface JobEventBase extends EventBase {
+  job: string;
+}
+
+/** The job's timer (or a trigger, a misfire catch-up) fired: these are this instance's items for it. */
+export interface FireScheduledEvent extends JobEventBase {
+  type: 'fire-scheduled';
+  fireTime: Date;
+  source: ExecutionSource;
+  /** This instance's items for the fire (possibly none); an item still running here is queued instead. */
+  items: readonly number[];
+  shardingTotalCount: number;
+}
+
+/** A fire this instance could not take part in (no session, or not registered on it yet). */
+export interface FireSkippedEvent extends JobEventBase {
+  type: 'fire-skipped';
+  fireTime: Date;
+  reason: string;
+}
+
+/** An item's handler is about to be entered: its fence passed. */
+export interface ItemStartedEvent extends JobEventBase {
+  type: 'item-started';
+  item: number;
+  /** ElasticJob's task id: `{job}@-@{items}@-@{READY}@-@{serverIp}@-@{pid}`. */
+  taskId: string;
+  source: ExecutionSource;
+  fireTime: Date;
+  shardingTotalCount: number;
+  shardingParameter: string | undefined;
+  startedAt: Date;
+}
+
+/** An item's run is over for this instance: returned, threw, timed out or was aborted. */
+export interface ItemFinishedEvent extends JobEventBase {
+  type: 'item-finished';
+  item: number;
+  taskId: string;
+  source: ExecutionSource;
+  fireTime: Date;
+  status: ItemStatus;
+  startedAt: Date;
+  durationMs: number;
+  /** What the handler threw, or the timeout or abort error. */
+  error?: unknown;
+}
+
+/** A fire found the item still running here: `misfire` is set and it runs once more right after. */
+export interface MisfireSetEvent extends JobEventBase {
+  type: 'misfire-set';
+  item: number;
+  fireTime: Date;
+}
+
+/** This instance claimed a crashed instance's items; they run now with source `FAILOVER`. */
+export interface FailoverClaimedEvent extends JobEventBase {
+  type: 'failover-claimed';
+  items: readonly number[];
+}
+
+/** This instance, as the job's leader, published a new assignment. */
+export interface ReshardedEvent extends JobEventBase {
+  type: 'resharded';
+  /** Item → instance id. */
+  items: Readonly<Record<string, string>>;
+  /** The first fire time (epoch ms) the assignment applies from; undefined: from now. */
+  from: number | undefined;
+}
+
+/** The job's leader, as this instance sees it (on joining, and on every change). */
+export interface LeaderChangedEvent extends JobEventBase {
+  type: 'leader-changed';
+  instance: string;
+}
+
+/** An instance joined or left the job (this one included). */
+export interface InstanceMembershipEvent extends JobEventBase {
+  type: 'instance-joined' | 'instance-left';
+  instance: string;
+}
+
+/**
+ * This instance's ZooKeeper session: `session-at-risk` (cut off for most of the session timeout:
+ * running items are stopped), `session-lost` (expired: its items are no longer its own),
+ * `session-restored` (connected again: the same session, or a new one, registered again).
+ */
+export interface SessionEvent extends EventBase {
+  type: 'session-at-risk' | 'session-lost' | 'session-restored';
+  sessionId: string;
+  /** `session-restored` only: a new session after a lost one. */
+  newSession?: boolean;
+}
+
+/**
+ * The one place where the life of a fire is told, and what the cluster did around it, as this
+ * instance saw it. Subscribe through `JobEventStream`.
+ */
+export type JobEvent =
+  | FireScheduledEvent
+  | FireSkippedEvent
+  | ItemStartedEvent
+  | ItemFinishedEvent
+  | MisfireSetEvent
+  | FailoverClaimedEvent
+  | ReshardedEvent
+  | LeaderChangedEvent
+  | InstanceMembershipEvent
+  | SessionEvent;
+
+export type JobEventType = JobEvent['type'];
+
+/** The event of one type. */
+export type JobEventOf<T extends JobEventType> = Extract<JobEvent, { type: T }>;
