@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { ElasticJobError } from './errors/elastic-job.error.js';
 import { InvalidJobOptionsError } from './errors/invalid-job-options.error.js';
 import { JobConflictError } from './errors/job-conflict.error.js';
+import { OperationNotVisibleError } from './errors/operation-not-visible.error.js';
 import { JobNotFoundError } from './errors/job-not-found.error.js';
 import { JobsUnavailableError } from './errors/jobs-unavailable.error.js';
 import { LockTimeoutError } from './errors/lock-timeout.error.js';
@@ -18,7 +19,8 @@ export function httpStatusOf(error: ElasticJobError): number {
     error instanceof JobsUnavailableError ||
     error instanceof RegistryCenterUnavailableError ||
     error instanceof RegistryOperationError ||
-    error instanceof LockTimeoutError
+    error instanceof LockTimeoutError ||
+    error instanceof OperationNotVisibleError
   ) {
     return HttpStatus.SERVICE_UNAVAILABLE;
   }

@@ -31,6 +31,12 @@ export const INVALID_REGISTRY_KEY = (key: string) =>
 export const INVALID_ZOOKEEPER_OPTION = (field: string, value: unknown, allowed: string) =>
   `Invalid zookeeper.${field} ${JSON.stringify(value)}: ${allowed}.`;
 
+/** `where`: `@ElasticJob() of job "x"`, `ElasticJobModule`, `zookeeper`... */
+export const UNKNOWN_OPTION = (where: string, key: string, closest: string | undefined, known: readonly string[]) =>
+  `Unknown option "${key}" in ${where}` +
+  (closest ? `: did you mean "${closest}"?` : '.') +
+  ` The options are ${known.join(', ')}.`;
+
 export const LOCK_TIMEOUT = (path: string, timeoutMs: number, holder: string | undefined) =>
   `Timed out after ${timeoutMs} ms waiting for the lock "${path}"` +
   (holder ? ` (held by node "${holder}")` : '') +
@@ -73,6 +79,9 @@ export const SESSION_RENEWED = (namespace: string, sessionId: string) =>
 export const CACHE_LISTENER_FAILED = (root: string) => `A listener of the registry cache on "${root}" threw`;
 
 export const CACHE_LOAD_FAILED = (path: string) => `Reloading "${path}" into the registry cache failed; retrying`;
+
+export const OWN_WRITE_NOT_SEEN = (job: string, what: string, waitedMs: number) =>
+  `Job "${job}": ${what} was written to ZooKeeper, but this instance did not see the change within ${waitedMs} ms.`;
 
 export const INVALID_JOB_OPTION = (job: string, field: string, value: unknown, allowed: string) =>
   `Job "${job}": ${field} ${formatValue(value)} is invalid; allowed: ${allowed}.`;

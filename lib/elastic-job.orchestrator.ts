@@ -10,7 +10,7 @@ import { ModuleRef } from '@nestjs/core';
 import type { JobConfiguration } from './config/job-configuration.js';
 import { resolveJobOptions, type LocalJobSettings } from './config/job-options.validator.js';
 import type { ResolvedModuleOptions } from './config/module-options.js';
-import { ConfigService } from './coordination/config.service.js';
+import { JobConfigurationStore } from './coordination/job-configuration.store.js';
 import { reserveDefaultInstanceId, type InstanceIdentity } from './coordination/instance-identity.js';
 import { JobCoordinator } from './coordination/job-coordinator.js';
 import { JobNodePath } from './coordination/job-node-path.js';
@@ -143,7 +143,7 @@ export class ElasticJobOrchestrator
       // Read-only checks first, so a conflicting job leaves every other job unwritten too.
       await Promise.all(
         resolved.map(({ definition, jobClassName }) =>
-          ConfigService.checkConflict(this.registry, new JobNodePath(definition.options.name), jobClassName),
+          JobConfigurationStore.checkConflict(this.registry, new JobNodePath(definition.options.name), jobClassName),
         ),
       );
       this.events.bind(this.identity.instanceId, this.logger);
@@ -294,7 +294,7 @@ export class ElasticJobOrchestrator
    * Stalls are detected and logged with the jobs that were running.
    */
   private watchEventLoop(): void {
-    const sessionTimeoutMs = this.options.zookeeper.sessionTimeoutMs ?? 30_000;
+    const sessionTimeoutMs = this.options.zookeeper.sessionTimeoutMs;
     const threshold = Math.max(Math.floor(sessionTimeoutMs / 3), 200);
     let last = performance.now();
     this.loopMonitor = setInterval(() => {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { ExecutionDecorator } from './interfaces/execution-decorator.interface.js';
 import type { ShardingContext } from './interfaces/sharding-context.interface.js';
 
 /**
@@ -7,7 +8,7 @@ import type { ShardingContext } from './interfaces/sharding-context.interface.js
  * @publicApi
  */
 @Injectable()
-export class JobExecutionDecorator {
+export class JobExecutionDecorator implements ExecutionDecorator {
   decorate(invoke: () => Promise<unknown>, _context: ShardingContext): () => Promise<unknown> {
     return invoke;
   }

@@ -44,7 +44,7 @@ export class JobOperator {
    * dropping the trigger.
    */
   async trigger(jobName: string): Promise<void> {
-    await this.orchestrator.job(jobName).coordinator.triggerAll();
+    await this.orchestrator.job(jobName).coordinator.operations.triggerAll();
   }
 
   /** Resolves with the next run of the job on this instance that starts after the call. */
@@ -69,7 +69,7 @@ export class JobOperator {
    * instance applies a new cron, time zone, item count or parameters without a restart.
    */
   async updateJobConfiguration(jobName: string, changes: JobConfigurationChanges): Promise<JobConfiguration> {
-    return this.orchestrator.job(jobName).coordinator.updateConfiguration(changes);
+    return this.orchestrator.job(jobName).coordinator.operations.updateConfiguration(changes);
   }
 
   /**
@@ -77,12 +77,12 @@ export class JobOperator {
    * `SHARDING_FLAG`, `PENDING`), failover. Reads the items' `running` nodes from ZooKeeper.
    */
   async getShardingInfo(jobName: string): Promise<ShardingInfo[]> {
-    return this.orchestrator.job(jobName).coordinator.shardingInfo();
+    return this.orchestrator.job(jobName).coordinator.status.shardingInfo();
   }
 
   /** The job's live instances: server, leadership, items. */
   getInstances(jobName: string): JobInstanceInfo[] {
-    return this.orchestrator.job(jobName).coordinator.instanceInfo();
+    return this.orchestrator.job(jobName).coordinator.status.instanceInfo();
   }
 
   /**
@@ -100,16 +100,16 @@ export class JobOperator {
 
   /** Skips an item (`sharding/{i}/disabled`) without reassigning it. */
   async disableItem(jobName: string, item: number): Promise<void> {
-    return this.orchestrator.job(jobName).coordinator.setItemEnabled(item, false);
+    return this.orchestrator.job(jobName).coordinator.operations.setItemEnabled(item, false);
   }
 
   async enableItem(jobName: string, item: number): Promise<void> {
-    return this.orchestrator.job(jobName).coordinator.setItemEnabled(item, true);
+    return this.orchestrator.job(jobName).coordinator.operations.setItemEnabled(item, true);
   }
 
   private async setServer(jobName: string, serverIp: string | undefined, enabled: boolean): Promise<void> {
     const job = this.orchestrator.job(jobName);
     const ip = serverIp ?? this.orchestrator.instanceIdentity!.serverIp;
-    return job.coordinator.setServerEnabled(ip, enabled);
+    return job.coordinator.operations.setServerEnabled(ip, enabled);
   }
 }

@@ -1,10 +1,13 @@
 import type { Type } from '@nestjs/common';
-import { INVALID_JOB_OPTION } from '../elastic-job.messages.js';
+import { INVALID_JOB_OPTION, UNKNOWN_OPTION } from '../elastic-job.messages.js';
 import type { ElasticJobOptions } from '../interfaces/elastic-job-options.interface.js';
+import type { JobConfigurationChanges } from '../interfaces/job-configuration-changes.interface.js';
+import { unknownKeys } from '../utils/closest-name.js';
 import type { JobErrorHandler } from '../interfaces/job-error-handler.interface.js';
 import type { JobShardingStrategy } from '../interfaces/job-sharding-strategy.interface.js';
 import { QuartzCron } from '../scheduling/quartz-cron.js';
 import {
+  COMPARED_FIELDS,
   ERROR_HANDLER_TYPES,
   JOB_DEFAULTS,
   SHARDING_STRATEGY_TYPES,
@@ -12,7 +15,7 @@ import {
   type JobConfiguration,
 } from './job-configuration.js';
 import { formatShardingItemParameters, parseShardingItemParameters } from './sharding-item-parameters.js';
-import { resolveTimeZone } from './time-zone.js';
+import { resolveTimeZone } from '../scheduling/time-zone.js';
 
 /** What this instance needs beyond the shared configuration (never written to ZooKeeper). */
 export interface LocalJobSettings {
@@ -45,6 +48,72 @@ const MODELED_KEYS = new Set<string>(
 );
 
 const isClass = (value: unknown): value is Type<unknown> => typeof value === 'function';
+
+const JOB_OPTIONS: Record<keyof ElasticJobOptions, true> = {
+  name: true,
+  cron: true,
+  timeZone: true,
+  shardingTotalCount: true,
+  shardingItemParameters: true,
+  jobParameter: true,
+  monitorExecution: true,
+  failover: true,
+  misfire: true,
+  maxTimeDiffSeconds: true,
+  reconcileIntervalMinutes: true,
+  jobShardingStrategyType: true,
+  jobErrorHandlerType: true,
+  description: true,
+  disabled: true,
+  overwrite: true,
+  staticSharding: true,
+  props: true,
+  jobClassName: true,
+  executionTimeoutMs: true,
+  maxConcurrentItems: true,
+};
+const JOB_OPTION_KEYS = Object.keys(JOB_OPTIONS);
+
+/** What an update may change: the compared fields but `disabled` (a startup switch), and `props`. */
+export const UPDATABLE_FIELDS: ReadonlyArray<keyof JobConfigurationChanges> = [
+  ...COMPARED_FIELDS.filter((field): field is Exclude<typeof field, 'disabled'> => field !== 'disabled'),
+  'props',
+];
+
+/** Crashed items are found through their `running` nodes: failover needs them written. */
+function failoverProblem(config: JobConfiguration): string | undefined {
+  if (config.failover !== true || config.monitorExecution !== false) return undefined;
+  return INVALID_JOB_OPTION(
+    config.jobName,
+    'failover',
+    true,
+    'failover only with monitorExecution: true (crashed items are found through their running nodes)',
+  );
+}
+
+/**
+ * `shardingItemParameters` as written to ZooKeeper: a string as given, a record `{ 0: 'A' }`
+ * formatted as `0=A`. A record that cannot be written adds a problem and gives `''`.
+ */
+function itemParametersText(job: string, value: unknown, problems: Problems): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const record = value as Record<string, unknown>;
+  const invalid = Object.entries(record).find(
+    ([item, parameter]) => !/^\d+$/.test(item) || typeof parameter !== 'string' || /[,=]/.test(parameter),
+  );
+  if (invalid) {
+    problems.push(
+      INVALID_JOB_OPTION(
+        job,
+        'shardingItemParameters',
+        record,
+        'a record of item numbers to strings without "," or "="',
+      ),
+    );
+    return '';
+  }
+  return formatShardingItemParameters(record as Record<number, string>);
+}
 
 /** Checks the shared configuration's values; returns the problems (empty when valid). */
 export function validateJobConfiguration(config: JobConfiguration): Problems {
@@ -165,23 +234,14 @@ export function resolveJobOptions(
   const bad = (field: string, value: unknown, allowed: string) =>
     problems.push(INVALID_JOB_OPTION(job, field, value, allowed));
 
-  let shardingItemParameters: unknown = options.shardingItemParameters ?? JOB_DEFAULTS.shardingItemParameters;
-  if (
-    shardingItemParameters !== null &&
-    typeof shardingItemParameters === 'object' &&
-    !Array.isArray(shardingItemParameters)
-  ) {
-    const record = shardingItemParameters as Record<string, unknown>;
-    const invalid = Object.entries(record).find(
-      ([item, value]) => !/^\d+$/.test(item) || typeof value !== 'string' || /[,=]/.test(value),
-    );
-    if (invalid) {
-      bad('shardingItemParameters', record, 'a record of item numbers to strings without "," or "="');
-      shardingItemParameters = '';
-    } else {
-      shardingItemParameters = formatShardingItemParameters(record as Record<number, string>);
-    }
+  for (const { key, closest } of unknownKeys(options, JOB_OPTION_KEYS)) {
+    problems.push(UNKNOWN_OPTION(`@ElasticJob() of job "${job}"`, key, closest, JOB_OPTION_KEYS));
   }
+  const shardingItemParameters = itemParametersText(
+    job,
+    options.shardingItemParameters ?? JOB_DEFAULTS.shardingItemParameters,
+    problems,
+  );
 
   const local: LocalJobSettings = {};
   let jobShardingStrategyType: string | undefined;
@@ -230,14 +290,39 @@ export function resolveJobOptions(
     extra: {},
   };
   problems.push(...validateJobConfiguration(config));
-  if (config.failover === true && config.monitorExecution === false) {
-    bad(
-      'failover',
-      true,
-      'failover only with monitorExecution: true (crashed items are found through their running nodes)',
-    );
-  }
+  const failover = failoverProblem(config);
+  if (failover) problems.push(failover);
   return { config, local, problems };
+}
+
+/**
+ * `JobOperator.updateJobConfiguration`'s changes applied to the configuration in force, checked
+ * as `@ElasticJob()` options are; an unknown or non-updatable field is a problem too.
+ */
+export function applyConfigurationChanges(
+  current: JobConfiguration,
+  changes: JobConfigurationChanges,
+): { config: JobConfiguration; problems: Problems } {
+  const job = current.jobName;
+  const problems: Problems = [];
+  if (!changes || typeof changes !== 'object') {
+    return {
+      config: current,
+      problems: [INVALID_JOB_OPTION(job, 'changes', changes, 'an object of fields to change')],
+    };
+  }
+  for (const { key, closest } of unknownKeys(changes, UPDATABLE_FIELDS)) {
+    problems.push(UNKNOWN_OPTION(`the configuration changes of job "${job}"`, key, closest, UPDATABLE_FIELDS));
+  }
+  const { shardingItemParameters, ...rest } = changes;
+  const config: JobConfiguration = { ...current, ...rest, props: changes.props ?? current.props, extra: current.extra };
+  if (shardingItemParameters !== undefined) {
+    config.shardingItemParameters = itemParametersText(job, shardingItemParameters, problems) as string;
+  }
+  problems.push(...validateJobConfiguration(config));
+  const failover = failoverProblem(config);
+  if (failover) problems.push(failover);
+  return { config, problems };
 }
 
 /**

@@ -2,15 +2,16 @@ import type { LoggerService } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
 import { InvalidModuleOptionsError } from '../errors/invalid-module-options.error.js';
 import type { ElasticJobModuleOptions } from '../interfaces/elastic-job-module-options.interface.js';
-import type { JobExecutionDecorator } from '../job-execution.decorator.js';
-import { validateZookeeperConfiguration } from '../registry/zookeeper.registry-center.js';
-import type { ZookeeperConfiguration } from '../registry/registry-center.interface.js';
-import { detectServerIp } from '../coordination/instance-identity.js';
+import type { ExecutionDecorator } from '../interfaces/execution-decorator.interface.js';
+import { UNKNOWN_OPTION } from '../elastic-job.messages.js';
+import { detectServerIp } from '../utils/server-ip.js';
+import { unknownKeys } from '../utils/closest-name.js';
+import { resolveZookeeperConfiguration, type ResolvedZookeeperConfiguration } from './zookeeper-options.js';
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 export interface ResolvedModuleOptions {
-  zookeeper: ZookeeperConfiguration;
+  zookeeper: ResolvedZookeeperConfiguration;
   instanceId: string | undefined;
   serverIp: string;
   overwrite: boolean;
@@ -19,8 +20,23 @@ export interface ResolvedModuleOptions {
   autoStart: boolean;
   shutdownTimeoutMs: number;
   logger: LoggerService;
-  executionDecorator: JobExecutionDecorator | undefined;
+  executionDecorator: ExecutionDecorator | undefined;
 }
+
+const KNOWN: Record<keyof ElasticJobModuleOptions, true> = {
+  zookeeper: true,
+  instanceId: true,
+  serverIp: true,
+  overwrite: true,
+  enabled: true,
+  runJobs: true,
+  autoStart: true,
+  shutdownTimeoutMs: true,
+  logger: true,
+  executionDecorator: true,
+};
+/** `isGlobal` is `forRoot`'s own, and may reach a factory's result too. */
+const MODULE_OPTION_KEYS: readonly string[] = [...Object.keys(KNOWN), 'isGlobal'];
 
 /** A logger that drops everything (`logger: false`). */
 const SILENT: LoggerService = { log: () => undefined, warn: () => undefined, error: () => undefined };
@@ -37,12 +53,15 @@ export function resolveModuleOptions(options: ElasticJobModuleOptions | undefine
       'ElasticJobModule option "zookeeper" is missing: give { serverLists: "host:port", namespace: "my-app" }.',
     );
   }
-  let zookeeper: ZookeeperConfiguration;
-  try {
-    zookeeper = validateZookeeperConfiguration(options.zookeeper);
-  } catch (error) {
-    throw new InvalidModuleOptionsError((error as Error).message);
+  const unknown = unknownKeys(options, MODULE_OPTION_KEYS);
+  if (unknown.length > 0) {
+    throw new InvalidModuleOptionsError(
+      unknown
+        .map(({ key, closest }) => UNKNOWN_OPTION('the ElasticJobModule options', key, closest, MODULE_OPTION_KEYS))
+        .join('\n'),
+    );
   }
+  const zookeeper = resolveZookeeperConfiguration(options.zookeeper);
   const check = (ok: boolean, field: string, value: unknown, allowed: string) => {
     if (!ok)
       throw new InvalidModuleOptionsError(

@@ -1,5 +1,3 @@
-import { networkInterfaces } from 'node:os';
-
 /** Who this instance is in ZooKeeper: ElasticJob's `JobInstance`. */
 export interface InstanceIdentity {
   /** `instances/{instanceId}`; ElasticJob's default format is `{ip}@-@{pid}`. */
@@ -9,16 +7,6 @@ export interface InstanceIdentity {
 }
 
 export const INSTANCE_DELIMITER = '@-@';
-
-/** The first non-internal IPv4 address, as ElasticJob picks it; loopback when there is none. */
-export function detectServerIp(): string {
-  for (const addresses of Object.values(networkInterfaces())) {
-    for (const address of addresses ?? []) {
-      if (address.family === 'IPv4' && !address.internal) return address.address;
-    }
-  }
-  return '127.0.0.1';
-}
 
 // Several Nest applications in one process (tests, workers) must not share an instance id.
 const idsInUse = new Map<string, number>();

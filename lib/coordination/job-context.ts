@@ -1,4 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
+import type { JobConfiguration } from '../config/job-configuration.js';
+import type { JobEventSink } from '../events/job-event-sink.js';
 import type { RegistryCenter, TreeCache } from '../registry/registry-center.interface.js';
 import type { InstanceIdentity } from './instance-identity.js';
 import type { JobNodePath } from './job-node-path.js';
@@ -30,4 +32,24 @@ export function waitForCache(cache: TreeCache, predicate: () => boolean, timeout
     });
     const timer = setTimeout(() => finish(predicate()), timeoutMs);
   });
+}
+
+/**
+ * What the concepts of one job (resharding, failover, leadership, reconcile) share with the
+ * coordinator that composes them: the context, the configuration in force, the coordinator's
+ * state, and where they tell what they did.
+ */
+export interface JobScope extends JobContext {
+  readonly jobName: string;
+  /** The configuration that runs. */
+  config(): JobConfiguration;
+  /** Joined and not leaving: this instance takes items, elects and judges. */
+  readonly takingItems: boolean;
+  /** Leaving or closed: background work stops and cache events are ignored. */
+  readonly stopping: boolean;
+  /** The session items may start on now (see `JobCoordinator.liveSession`). */
+  liveSession(): string | undefined;
+  /** Runs `work` without waiting for it; a failure is logged (unless stopping). */
+  background(what: string, work: () => Promise<void>): void;
+  readonly emit: JobEventSink;
 }

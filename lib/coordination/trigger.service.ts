@@ -1,3 +1,4 @@
+import type { CacheEvent } from '../registry/registry-center.interface.js';
 import type { JobContext } from './job-context.js';
 
 /** `trigger/{instanceId}` (ElasticJob 3.x): one node per live instance fires the job once there. */
@@ -10,11 +11,22 @@ export class TriggerService {
     await Promise.all(instances.map((id) => registry.persist(path.trigger(id), '')));
   }
 
-  consume(): Promise<void> {
-    return this.context.registry.remove(this.context.path.trigger(this.context.identity.instanceId));
-  }
-
-  isOwnTrigger(key: string): boolean {
-    return key === this.context.path.trigger(this.context.identity.instanceId);
+  /**
+   * Calls `onTrigger` for each `trigger/{me}` node that arrives, once it is consumed, while
+   * `accepting()` holds.
+   */
+  listen(
+    accepting: () => boolean,
+    onTrigger: () => void,
+    background: (what: string, work: () => Promise<void>) => void,
+  ) {
+    const own = this.context.path.trigger(this.context.identity.instanceId);
+    return this.context.cache.addListener(({ key, type }: CacheEvent) => {
+      if (key !== own || type !== 'added' || !accepting()) return;
+      background('trigger', async () => {
+        await this.context.registry.remove(own);
+        onTrigger();
+      });
+    });
   }
 }

@@ -8,3 +8,4 @@ export * from './jobs-unavailable.error.js';
 export * from './lock-timeout.error.js';
 export * from './registry-center-unavailable.error.js';
 export * from './registry-operation.error.js';
+export * from './operation-not-visible.error.js';

@@ -1,6 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
 import type { JobConfiguration } from '../config/job-configuration.js';
-import { resolveTimeZone } from '../config/time-zone.js';
 import type { LocalJobSettings } from '../config/job-options.validator.js';
 import type { CoordinationListener, ItemLease, JobCoordinationPort } from '../coordination/job-coordination.port.js';
 import type { JobEventSink } from '../events/job-event-sink.js';
@@ -11,10 +10,10 @@ import {
   TimeDiffExceededError,
 } from '../errors/job-execution.error.js';
 import { RegistrySessionExpiredError } from '../errors/registry-operation.error.js';
-import type { JobExecutionDecorator } from '../job-execution.decorator.js';
+import type { ExecutionDecorator } from '../interfaces/execution-decorator.interface.js';
 import type { ExecutionSource, ShardingContext } from '../interfaces/sharding-context.interface.js';
 import { JobTimer } from '../scheduling/job-timer.js';
-import { QuartzCron } from '../scheduling/quartz-cron.js';
+import { scheduleOf } from '../scheduling/job-schedule.js';
 import type { ResolvedErrorHandler } from './error-handlers.js';
 import type { ItemStatus } from '../interfaces/job-event.interface.js';
 import type { ItemResult, JobRunResult } from '../interfaces/job-run-result.interface.js';
@@ -53,7 +52,7 @@ export interface JobRuntimeDependencies {
   port: JobCoordinationPort;
   local: LocalJobSettings;
   errorHandler: ResolvedErrorHandler;
-  decorator: JobExecutionDecorator;
+  decorator: ExecutionDecorator;
   logger: LoggerService;
   instanceId: string;
   /** Called as the handler is entered (what blocked the event loop, if anything did). */
@@ -102,7 +101,7 @@ export class JobRuntime implements CoordinationListener {
   start(): void {
     if (this.active) return;
     const config = this.port.config;
-    this.timer = new JobTimer(QuartzCron.parse(config.cron, resolveTimeZone(config.timeZone)), (fireTime) => {
+    this.timer = new JobTimer(scheduleOf(config), (fireTime) => {
       void this.fire('NORMAL_TRIGGER', fireTime);
     });
     this.active = true;
@@ -162,7 +161,7 @@ export class JobRuntime implements CoordinationListener {
   onConfigurationChanged(previous: JobConfiguration, current: JobConfiguration): void {
     if (previous.cron === current.cron && previous.timeZone === current.timeZone) return;
     try {
-      this.timer?.reschedule(QuartzCron.parse(current.cron, resolveTimeZone(current.timeZone)));
+      this.timer?.reschedule(scheduleOf(current));
     } catch (error) {
       this.deps.logger.error(
         `Job "${this.jobName}": cannot apply the new schedule: ${String(error)}`,

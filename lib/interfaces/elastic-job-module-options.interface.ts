@@ -1,21 +1,9 @@
 import type { LoggerService } from '@nestjs/common';
-import type { JobExecutionDecorator } from '../job-execution.decorator.js';
-
-export interface ElasticJobZookeeperOptions {
-  /** `host:port,host:port`. */
-  serverLists: string;
-  /** Every node lives under `/{namespace}`. */
-  namespace: string;
-  /** Default 30000. */
-  sessionTimeoutMs?: number;
-  /** `app.init()` fails when no session is made within it. Default 15000. */
-  connectionTimeoutMs?: number;
-  /** `user:password`; nodes are then created with creator-only ACLs. */
-  digest?: string;
-}
+import type { ExecutionDecorator } from './execution-decorator.interface.js';
+import type { ZookeeperConfiguration } from './zookeeper-configuration.interface.js';
 
 export interface ElasticJobModuleOptions {
-  zookeeper: ElasticJobZookeeperOptions;
+  zookeeper: ZookeeperConfiguration;
   /** Default `{serverIp}@-@{pid}` (ElasticJob's format). */
   instanceId?: string;
   /** Default: the first non-loopback IPv4 address of this host. */
@@ -37,5 +25,5 @@ export interface ElasticJobModuleOptions {
   /** A logger to use instead of Nest's `Logger`, or false to log nothing. */
   logger?: LoggerService | false;
   /** Wraps every item execution (tracing, metrics, context). */
-  executionDecorator?: JobExecutionDecorator;
+  executionDecorator?: ExecutionDecorator;
 }

@@ -7,3 +7,5 @@ export * from './job-configuration-changes.interface.js';
 export * from './job-event.interface.js';
 export * from './job-run-result.interface.js';
 export * from './job-status.interface.js';
+export * from './execution-decorator.interface.js';
+export * from './zookeeper-configuration.interface.js';

@@ -1,2 +1,2 @@
 export * from './registry-center.interface.js';
-export { ZookeeperRegistryCenter, validateZookeeperConfiguration } from './zookeeper.registry-center.js';
+export { ZookeeperRegistryCenter } from './zookeeper.registry-center.js';

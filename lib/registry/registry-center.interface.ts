@@ -168,15 +168,4 @@ export interface RegistryCenter {
   addConnectionStateListener(listener: ConnectionStateListener): () => void;
 }
 
-export interface ZookeeperConfiguration {
-  /** `host:port,host:port`. */
-  serverLists: string;
-  /** Every key lives under `/{namespace}`. */
-  namespace: string;
-  /** Requested session timeout (the server may clamp it). Default 30000. */
-  sessionTimeoutMs?: number;
-  /** Boot fails when no session is made within this time. Default 15000. */
-  connectionTimeoutMs?: number;
-  /** `user:password`; when set, created nodes get creator-only ACLs. */
-  digest?: string;
-}
+export type { ZookeeperConfiguration } from '../interfaces/zookeeper-configuration.interface.js';

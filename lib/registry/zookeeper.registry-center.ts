@@ -5,7 +5,6 @@ import {
   CONNECTION_AT_RISK,
   CONNECTION_BACK,
   CONNECTION_LOST,
-  INVALID_ZOOKEEPER_OPTION,
   LOCK_LOST,
   SESSION_EXPIRED,
   SESSION_RENEWED,
@@ -34,53 +33,16 @@ import type {
 import { assertRegistryKey, isUnder, joinKey, reverseLexicographic } from './registry-keys.js';
 import { ZK, ZkCodeError, ZkConnection, zkCodeName, type ZkStat } from './zookeeper.client.js';
 import { ZookeeperTreeCache, type CacheSource } from './zookeeper-tree.cache.js';
-
-export const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
-export const DEFAULT_CONNECTION_TIMEOUT_MS = 15_000;
+import { resolveZookeeperConfiguration } from '../config/zookeeper-options.js';
 
 type Phase = 'IDLE' | 'CONNECTING' | 'CONNECTED' | 'SUSPENDED' | 'LOST' | 'CLOSED';
 
-const SERVER_LIST = /^[^\s,:/]+:\d{1,5}(,[^\s,:/]+:\d{1,5})*$/;
 const RETRIES_ON_CONNECTION_LOSS = 3;
 const REOPEN_DELAY_MS = 500;
 const LATCH_RELEASE_MAX_DELAY_MS = 2_000;
 const STALL_CHECK_MS = 100;
 /** Of the session timeout, after a drop: when the session is no longer counted on (AT_RISK). */
 const AT_RISK_FRACTION = 0.6;
-
-function assertPositiveInteger(field: string, value: number): void {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new Error(INVALID_ZOOKEEPER_OPTION(field, value, 'a positive integer number of milliseconds'));
-  }
-}
-
-/** Checks the registry options; every message names the field and what is allowed. */
-export function validateZookeeperConfiguration(
-  config: ZookeeperConfiguration,
-): Required<Omit<ZookeeperConfiguration, 'digest'>> & { digest?: string } {
-  if (typeof config.serverLists !== 'string' || !SERVER_LIST.test(config.serverLists.replace(/\s+/g, ''))) {
-    throw new Error(
-      INVALID_ZOOKEEPER_OPTION('serverLists', config.serverLists, 'a list of "host:port" separated by commas'),
-    );
-  }
-  if (typeof config.namespace !== 'string' || !/^[^/\s]+$/.test(config.namespace)) {
-    throw new Error(INVALID_ZOOKEEPER_OPTION('namespace', config.namespace, 'a non-empty name without "/" or spaces'));
-  }
-  const sessionTimeoutMs = config.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
-  const connectionTimeoutMs = config.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS;
-  assertPositiveInteger('sessionTimeoutMs', sessionTimeoutMs);
-  assertPositiveInteger('connectionTimeoutMs', connectionTimeoutMs);
-  if (config.digest !== undefined && (typeof config.digest !== 'string' || !/^[^:]+:.+$/.test(config.digest))) {
-    throw new Error(INVALID_ZOOKEEPER_OPTION('digest', '***', 'the form "user:password"'));
-  }
-  return {
-    serverLists: config.serverLists.replace(/\s+/g, ''),
-    namespace: config.namespace,
-    sessionTimeoutMs,
-    connectionTimeoutMs,
-    digest: config.digest,
-  };
-}
 
 /**
  * ElasticJob's registry center on the `zookeeper` (C client) package: one session shared by
@@ -115,7 +77,7 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
   private readonly requests = new Map<string, number>();
 
   constructor(config: ZookeeperConfiguration, logger?: LoggerService) {
-    const valid = validateZookeeperConfiguration(config);
+    const valid = resolveZookeeperConfiguration(config);
     this.namespace = valid.namespace;
     this.serverLists = valid.serverLists;
     this.sessionTimeoutMs = valid.sessionTimeoutMs;

@@ -1,5 +1,5 @@
 import { Cron } from 'croner';
-import type { ResolvedTimeZone } from '../config/time-zone.js';
+import type { ResolvedTimeZone } from './time-zone.js';
 import { quartzFormOfCronPackageExpression } from './cron-dialect.js';
 
 /**

@@ -78,7 +78,7 @@ class FakePort implements JobCoordinationPort {
     this.leases.push(lease);
     return lease;
   }
-  async releaseFailover(item: number): Promise<void> {
+  async releaseFailover(item: number, _session?: string): Promise<void> {
     this.calls.push(`release failover ${item}`);
   }
   async setMisfire(item: number): Promise<void> {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { resolveTimeZone } from '../../lib/config/time-zone.js';
+import { resolveTimeZone } from '../../lib/scheduling/time-zone.js';
 import { JobTimer } from '../../lib/scheduling/job-timer.js';
 import { QuartzCron } from '../../lib/scheduling/quartz-cron.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveTimeZone } from '../../lib/config/time-zone.js';
+import { resolveTimeZone } from '../../lib/scheduling/time-zone.js';
 import { QuartzCron } from '../../lib/scheduling/quartz-cron.js';
 
 const utc = resolveTimeZone('UTC');

@@ -23,8 +23,8 @@ export function readRegistryConfiguration(yaml: string, jobName: string, nodePat
   return config;
 }
 
-/** `ConfigurationService`: the job's identity, its `config` node, and the configuration that runs. */
-export class ConfigService {
+/** ElasticJob's `ConfigurationService`: the job's identity, its `config` node, and the configuration that runs. */
+export class JobConfigurationStore {
   /** Throws JobConflictError when the job root names another job class. Reads only. */
   static async checkConflict(registry: RegistryCenter, path: JobNodePath, jobClassName: string): Promise<void> {
     const registered = await registry.getDirectly(path.root);
@@ -44,7 +44,7 @@ export class ConfigService {
     jobClassName: string,
     log: (message: string) => void,
   ): Promise<JobConfiguration> {
-    await ConfigService.checkConflict(registry, path, jobClassName);
+    await JobConfigurationStore.checkConflict(registry, path, jobClassName);
     const existing = code.overwrite ? null : await registry.getDirectly(path.config);
     if (existing === null) {
       await registry.persist(path.config, toElasticJobYaml(code));

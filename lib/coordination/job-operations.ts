@@ -1,0 +1,80 @@
+import { applyConfigurationChanges } from '../config/job-options.validator.js';
+import { toElasticJobYaml } from '../config/elastic-job-yaml.js';
+import type { JobConfiguration } from '../config/job-configuration.js';
+import { INVALID_JOB_OPTION, OWN_WRITE_NOT_SEEN } from '../elastic-job.messages.js';
+import { InvalidJobOptionsError } from '../errors/invalid-job-options.error.js';
+import { OperationNotVisibleError } from '../errors/operation-not-visible.error.js';
+import type { JobConfigurationChanges } from '../interfaces/job-configuration-changes.interface.js';
+import { readRegistryConfiguration } from './job-configuration.store.js';
+import type { ExecutionService } from './execution.service.js';
+import type { InstanceService } from './instance.service.js';
+import { waitForCache, type JobScope } from './job-context.js';
+import type { ServerService } from './server.service.js';
+import type { TriggerService } from './trigger.service.js';
+
+/** How long an operator write waits for this instance's own view to show it. */
+const OWN_WRITE_VISIBLE_MS = 10_000;
+
+/**
+ * What an operator writes (ElasticJob's `JobOperateAPI` and `JobConfigurationAPI`): the
+ * configuration, servers and items enabled or disabled, triggers. Each resolves once this
+ * instance's own view shows the write, so what the caller does next sees it.
+ */
+export class JobOperations {
+  constructor(
+    private readonly scope: JobScope,
+    private readonly services: {
+      servers: ServerService;
+      instances: InstanceService;
+      execution: ExecutionService;
+      triggers: TriggerService;
+    },
+  ) {}
+
+  /**
+   * Validates `changes` like the decorator's options and writes the result to `config`; every
+   * instance applies it from its cache. Nothing is written when a value is invalid.
+   */
+  async updateConfiguration(changes: JobConfigurationChanges): Promise<JobConfiguration> {
+    const { registry, path, jobName, cache } = this.scope;
+    const yaml = await registry.getDirectly(path.config);
+    const current =
+      yaml === null ? this.scope.config() : readRegistryConfiguration(yaml, jobName, registry.namespace + path.config);
+    const { config, problems } = applyConfigurationChanges(current, changes);
+    if (problems.length > 0) throw new InvalidJobOptionsError(problems);
+    const written = toElasticJobYaml(config);
+    await registry.update(path.config, written);
+    await this.awaitOwnWrite('the configuration', () => cache.get(path.config) === written);
+    return config;
+  }
+
+  async setServerEnabled(serverIp: string, enabled: boolean): Promise<void> {
+    const status = enabled ? 'ENABLED' : 'DISABLED';
+    await this.services.servers.setStatus(serverIp, status);
+    await this.awaitOwnWrite(
+      `server ${serverIp}`,
+      () => this.scope.cache.get(this.scope.path.server(serverIp)) === status,
+    );
+  }
+
+  async setItemEnabled(item: number, enabled: boolean): Promise<void> {
+    const { registry, path, jobName } = this.scope;
+    const count = this.scope.config().shardingTotalCount;
+    if (!Number.isInteger(item) || item < 0 || item >= count) {
+      throw new InvalidJobOptionsError([INVALID_JOB_OPTION(jobName, 'item', item, `an item from 0 to ${count - 1}`)]);
+    }
+    if (enabled) await registry.remove(path.itemDisabled(item));
+    else await registry.persist(path.itemDisabled(item), '');
+    await this.awaitOwnWrite(`item ${item}`, () => this.services.execution.isDisabled(item) === !enabled);
+  }
+
+  /** Cluster-wide trigger: one `trigger/{id}` node per live instance. */
+  triggerAll(): Promise<void> {
+    return this.services.triggers.triggerAll(this.services.instances.onlineInstances());
+  }
+
+  private async awaitOwnWrite(what: string, visible: () => boolean): Promise<void> {
+    if (await waitForCache(this.scope.cache, visible, OWN_WRITE_VISIBLE_MS)) return;
+    throw new OperationNotVisibleError(OWN_WRITE_NOT_SEEN(this.scope.jobName, what, OWN_WRITE_VISIBLE_MS));
+  }
+}

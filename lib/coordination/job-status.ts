@@ -1,0 +1,65 @@
+import { parseInstanceYaml } from '../config/elastic-job-yaml.js';
+import type { JobInstanceInfo, ShardingInfo } from '../interfaces/job-status.interface.js';
+import type { ElectionService } from './election.service.js';
+import type { ExecutionService } from './execution.service.js';
+import type { InstanceService } from './instance.service.js';
+import type { JobScope } from './job-context.js';
+import type { ServerService } from './server.service.js';
+import type { ShardingService } from './sharding.service.js';
+
+/** What an operator reads about a job: its items and its instances (ElasticJob's statistics API). */
+export class JobStatus {
+  constructor(
+    private readonly scope: JobScope,
+    private readonly services: {
+      servers: ServerService;
+      instances: InstanceService;
+      election: ElectionService;
+      sharding: ShardingService;
+      execution: ExecutionService;
+    },
+  ) {}
+
+  /** ElasticJob's `ShardingInfo` per item: from the cache, and `running` from ZooKeeper. */
+  async shardingInfo(): Promise<ShardingInfo[]> {
+    const { cache, path } = this.scope;
+    const { instances, sharding, execution } = this.services;
+    const online = new Set(instances.onlineInstances());
+    const count = this.scope.config().shardingTotalCount;
+    const running = await execution.runningOwners(Array.from({ length: count }, (_, item) => item));
+    return Array.from({ length: count }, (_, item) => {
+      const instanceId = sharding.assignedOwner(item) ?? '';
+      const serverIp =
+        parseInstanceYaml(cache.get(path.instance(instanceId)) ?? '')?.serverIp ?? instanceId.split('@-@')[0] ?? '';
+      const status: ShardingInfo['status'] = execution.isDisabled(item)
+        ? 'DISABLED'
+        : running.has(item)
+          ? 'RUNNING'
+          : !online.has(instanceId)
+            ? 'SHARDING_FLAG'
+            : 'PENDING';
+      return { item, serverIp, instanceId, status, failover: cache.has(path.itemFailover(item)) };
+    });
+  }
+
+  /** Live instances of the job, with their server status, leadership and items. */
+  instanceInfo(): JobInstanceInfo[] {
+    const { servers, instances, election, sharding } = this.services;
+    const leader = election.leader;
+    const owners = new Map<string, number[]>();
+    for (let item = 0; item < this.scope.config().shardingTotalCount; item += 1) {
+      const owner = sharding.assignedOwner(item);
+      if (owner) owners.set(owner, [...(owners.get(owner) ?? []), item]);
+    }
+    return instances.onlineInstances().map((instanceId) => {
+      const serverIp = instances.serverIpOf(instanceId) ?? '';
+      return {
+        instanceId,
+        serverIp,
+        leader: instanceId === leader,
+        serverEnabled: servers.isEnabled(serverIp),
+        items: owners.get(instanceId) ?? [],
+      };
+    });
+  }
+}
