@@ -2,7 +2,7 @@
 // clients (registry centers) with a given session timeout; the quorum leader is killed, and
 // each client's time from SUSPENDED to RECONNECTED (same session) or LOST is recorded; the
 // leader is restarted and the round repeats. Runs on its own ensemble: `npm run bench -- reconnect`.
-import { ZookeeperRegistryCenter } from 'nestjs-elastic-job';
+import { ZookeeperRegistryCenter } from 'nestjs-elastic-job/registry';
 import { ZooKeeperTestingCluster } from 'nestjs-elastic-job/testing';
 import { summarize } from './support/stats.mjs';
 

@@ -80,6 +80,9 @@ export const CACHE_LISTENER_FAILED = (root: string) => `A listener of the regist
 
 export const CACHE_LOAD_FAILED = (path: string) => `Reloading "${path}" into the registry cache failed; retrying`;
 
+export const RUN_WAIT_TIMEOUT = (job: string, timeoutMs: number) =>
+  `No run of job "${job}" completed on this instance within ${timeoutMs} ms.`;
+
 export const OWN_WRITE_NOT_SEEN = (job: string, what: string, waitedMs: number) =>
   `Job "${job}": ${what} was written to ZooKeeper, but this instance did not see the change within ${waitedMs} ms.`;
 

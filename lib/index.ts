@@ -13,4 +13,4 @@ export type { JobConfiguration } from './config/job-configuration.js';
 export { JobEventStream } from './events/job-event-stream.js';
 export * from './interfaces/index.js';
 export * from './errors/index.js';
-export * from './registry/index.js';
+export type { RegistryCenter } from './registry/registry-center.interface.js';

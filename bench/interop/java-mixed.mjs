@@ -28,7 +28,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ZookeeperRegistryCenter } from 'nestjs-elastic-job';
+import { ZookeeperRegistryCenter } from 'nestjs-elastic-job/registry';
 import { ZooKeeperTestingServer } from 'nestjs-elastic-job/testing';
 import { liveIntervals, overlaps } from '../soak/judge.mjs';
 

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ZookeeperRegistryCenter } from 'nestjs-elastic-job';
+import { ZookeeperRegistryCenter } from 'nestjs-elastic-job/registry';
 import { ZooKeeperTestingCluster, ZooKeeperTestingServer } from 'nestjs-elastic-job/testing';
 import { failoverDelays, liveIntervals, overlaps, quietFireCounts } from './judge.mjs';
 

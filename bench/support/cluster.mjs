@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ZookeeperRegistryCenter } from 'nestjs-elastic-job';
+import { ZookeeperRegistryCenter } from 'nestjs-elastic-job/registry';
 
 const INSTANCE_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'instance.mjs');
 const alive = new Set();

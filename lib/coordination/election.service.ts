@@ -1,6 +1,4 @@
-import type { JobContext } from './job-context.js';
-
-const LATCH_TIMEOUT_MS = 30_000;
+import { LATCH_TIMEOUT_MS, type JobContext } from './job-context.js';
 
 /**
  * `LeaderService`: under the `leader/election/latch` lock, whoever creates the ephemeral

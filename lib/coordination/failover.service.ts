@@ -1,8 +1,6 @@
 import { knownItems } from './execution.service.js';
-import type { JobContext } from './job-context.js';
+import { LATCH_TIMEOUT_MS, type JobContext } from './job-context.js';
 import { RunOwnership } from './run-ownership.js';
-
-const LATCH_TIMEOUT_MS = 30_000;
 
 /**
  * `FailoverService` (ElasticJob 3.x protocol): the items a crashed instance was running are

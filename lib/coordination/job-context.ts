@@ -5,6 +5,9 @@ import type { RegistryCenter, TreeCache } from '../registry/registry-center.inte
 import type { InstanceIdentity } from './instance-identity.js';
 import type { JobNodePath } from './job-node-path.js';
 
+/** How long a coordination step waits for one of the job's latches (election, failover). */
+export const LATCH_TIMEOUT_MS = 30_000;
+
 /** What every coordination service of one job shares. */
 export interface JobContext {
   readonly path: JobNodePath;

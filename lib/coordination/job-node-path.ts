@@ -118,12 +118,4 @@ export class JobNodePath {
     // ElasticJob's leaves: no child watch (one request and one watch less per node).
     return LEAF_PATTERNS.some((pattern) => pattern.test(rest)) ? NO_CHILDREN : undefined;
   }
-
-  /** The item a `sharding/{i}/...` key belongs to, or undefined. */
-  itemOf(key: string): number | undefined {
-    const prefix = `${this.sharding}/`;
-    if (!key.startsWith(prefix)) return undefined;
-    const item = Number(key.slice(prefix.length).split('/')[0]);
-    return Number.isInteger(item) ? item : undefined;
-  }
 }

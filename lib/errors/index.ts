@@ -9,3 +9,5 @@ export * from './lock-timeout.error.js';
 export * from './registry-center-unavailable.error.js';
 export * from './registry-operation.error.js';
 export * from './operation-not-visible.error.js';
+export * from './lock-lost.error.js';
+export * from './run-wait-timeout.error.js';

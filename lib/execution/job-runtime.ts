@@ -10,6 +10,7 @@ import {
   TimeDiffExceededError,
 } from '../errors/job-execution.error.js';
 import { RegistrySessionExpiredError } from '../errors/registry-operation.error.js';
+import { RunWaitTimeoutError } from '../errors/run-wait-timeout.error.js';
 import type { ExecutionDecorator } from '../interfaces/execution-decorator.interface.js';
 import type { ExecutionSource, ShardingContext } from '../interfaces/sharding-context.interface.js';
 import { JobTimer } from '../scheduling/job-timer.js';
@@ -145,7 +146,7 @@ export class JobRuntime implements CoordinationListener {
         reject,
         timer: setTimeout(() => {
           this.waiters.delete(waiter);
-          reject(new Error(`No run of job "${this.jobName}" completed on this instance within ${timeoutMs} ms.`));
+          reject(new RunWaitTimeoutError(this.jobName, timeoutMs));
         }, timeoutMs),
       };
       this.waiters.add(waiter);

@@ -148,9 +148,6 @@ export interface RegistryCenter {
    * of the first call for a key are the ones that apply.
    */
   addCacheData(key: string, options?: TreeCacheOptions): Promise<TreeCache>;
-  /** The started cache whose root covers `key`. */
-  findCache(key: string): TreeCache | undefined;
-  evictCacheData(key: string): void;
 
   /**
    * Resolves true once none of `keys` exists, watching them (no polling); false when

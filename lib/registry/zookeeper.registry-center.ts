@@ -5,10 +5,10 @@ import {
   CONNECTION_AT_RISK,
   CONNECTION_BACK,
   CONNECTION_LOST,
-  LOCK_LOST,
   SESSION_EXPIRED,
   SESSION_RENEWED,
 } from '../elastic-job.messages.js';
+import { LockLostError } from '../errors/lock-lost.error.js';
 import { LockTimeoutError } from '../errors/lock-timeout.error.js';
 import { RegistryCenterUnavailableError } from '../errors/registry-center-unavailable.error.js';
 import {
@@ -752,17 +752,13 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     }
   }
 
-  findCache(key: string): TreeCache | undefined {
+  /** The started cache whose root covers `key`. */
+  private findCache(key: string): TreeCache | undefined {
     let best: ZookeeperTreeCache | undefined;
     for (const cache of this.caches.values()) {
       if (isUnder(key, cache.root) && (!best || cache.root.length > best.root.length)) best = cache;
     }
     return best;
-  }
-
-  evictCacheData(key: string): void {
-    this.caches.get(key)?.close();
-    this.caches.delete(key);
   }
 
   async awaitAbsent(keys: readonly string[], timeoutMs: number): Promise<boolean> {
@@ -838,7 +834,7 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
       for (;;) {
         const children = sortLatchChildren(await this.getChildrenKeys(latchKey));
         const index = children.indexOf(ownName);
-        if (index < 0) throw new Error(LOCK_LOST(latchPath));
+        if (index < 0) throw new LockLostError(latchPath);
         if (index === 0) return { key: ownKey, generation };
         const predecessor = joinKey(latchKey, children[index - 1]!);
         const remaining = deadline - Date.now();

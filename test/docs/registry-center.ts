@@ -1,4 +1,4 @@
-import { ZookeeperRegistryCenter } from 'nestjs-elastic-job';
+import { ZookeeperRegistryCenter } from 'nestjs-elastic-job/registry';
 
 const registry = new ZookeeperRegistryCenter({ serverLists: '127.0.0.1:2181', namespace: 'orders-app' });
 await registry.init();

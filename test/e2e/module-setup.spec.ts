@@ -100,6 +100,12 @@ describe('validation at app.init(): one clear error, nothing written to ZooKeepe
       /shardingItemParameters "0=A,5=B" is invalid; allowed: items 0 to 1 only \(item 5 is outside\)/,
     ],
     ['an empty name', { name: '' }, /Job "": name "" is invalid; allowed: a non-empty name without "\/" or "@-@"/],
+    [
+      // What a plain JavaScript app (no compiler) can pass: the singular of shardingItemParameters.
+      'an unknown option, named with the closest known one',
+      { shardingItemParameter: '0=a' } as never,
+      /Unknown option "shardingItemParameter" in @ElasticJob\(\) of job "valid": did you mean "shardingItemParameters"\?/,
+    ],
     ['a name with /', { name: 'a/b' }, /Job "a\/b": name "a\/b" is invalid/],
     [
       'failover without monitorExecution',
@@ -247,6 +253,35 @@ describe('validation at app.init(): one clear error, nothing written to ZooKeepe
     expect((moduleRef as Error).message).toMatch(
       /Invalid zookeeper.serverLists "nowhere": a list of "host:port" separated by commas/,
     );
+  });
+
+  it('unknown module and ZooKeeper options are refused with the closest known name, from forRoot and from a factory', async () => {
+    const compileWith = (imports: unknown[]) =>
+      Test.createTestingModule({ imports: imports as never[] })
+        .compile()
+        .catch((e: unknown) => e);
+    const namespace = uniqueNamespace('unknown-option');
+    const connectString = zookeeper.server().connectString;
+    const typo = await compileWith([
+      ElasticJobModule.forRoot({
+        zookeeper: { serverLists: connectString, namespace, sessionTimeoutMS: 4_000 } as never,
+      }),
+    ]);
+    expect(typo).toBeInstanceOf(InvalidModuleOptionsError);
+    expect((typo as Error).message).toMatch(
+      /Unknown option "sessionTimeoutMS" in the zookeeper options: did you mean "sessionTimeoutMs"\?/,
+    );
+    const fromFactory = await compileWith([
+      ElasticJobModule.forRootAsync({
+        useFactory: () => ({ zookeeper: { serverLists: connectString, namespace }, shutdownTimeout: 5_000 }) as never,
+      }),
+    ]);
+    expect(fromFactory).toBeInstanceOf(InvalidModuleOptionsError);
+    expect((fromFactory as Error).message).toMatch(
+      /Unknown option "shutdownTimeout" in the ElasticJobModule options: did you mean "shutdownTimeoutMs"\?/,
+    );
+    const zk = await registries.open({ namespace });
+    expect(await zk.getChildrenKeys('/')).toEqual([]);
   });
 
   it('unknown job names give JobNotFoundError naming the known ones', async () => {

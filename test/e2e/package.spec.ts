@@ -59,7 +59,8 @@ describe('the built package', () => {
   it('loads through import() from an ES module app', async () => {
     writeFileSync(
       join(appDir, 'esm.mjs'),
-      "import { ElasticJobModule, ElasticJob, JobOperator, ZookeeperRegistryCenter } from 'nestjs-elastic-job';\n" +
+      "import { ElasticJobModule, ElasticJob, JobOperator } from 'nestjs-elastic-job';\n" +
+        "import { ZookeeperRegistryCenter } from 'nestjs-elastic-job/registry';\n" +
         'console.log(typeof ElasticJobModule.forRoot, typeof ElasticJob, typeof JobOperator, typeof ZookeeperRegistryCenter);\n',
     );
     const result = await runNode('esm.mjs');
@@ -84,7 +85,8 @@ describe('the built package', () => {
   it('loads through require() from a CommonJS app', async () => {
     writeFileSync(
       join(appDir, 'cjs.cjs'),
-      "const { ElasticJobModule, ElasticJob, JobOperator, ZookeeperRegistryCenter } = require('nestjs-elastic-job');\n" +
+      "const { ElasticJobModule, ElasticJob, JobOperator } = require('nestjs-elastic-job');\n" +
+        "const { ZookeeperRegistryCenter } = require('nestjs-elastic-job/registry');\n" +
         'console.log(typeof ElasticJobModule.forRoot, typeof ElasticJob, typeof JobOperator, typeof ZookeeperRegistryCenter);\n',
     );
     const result = await runNode('cjs.cjs');
@@ -95,7 +97,7 @@ describe('the built package', () => {
   it('a process exits by itself after close(), with sessions, caches, watches and locks used', async () => {
     writeFileSync(
       join(appDir, 'exit.mjs'),
-      `import { ZookeeperRegistryCenter } from 'nestjs-elastic-job';
+      `import { ZookeeperRegistryCenter } from 'nestjs-elastic-job/registry';
 const center = new ZookeeperRegistryCenter({ serverLists: process.env.ZK, namespace: 'exit-check', sessionTimeoutMs: 4000 });
 await center.init();
 await center.persist('/job/config', 'x');
