@@ -87,22 +87,35 @@ export interface LeaderChangedEvent extends JobEventBase {
   instance: string;
 }
 
-/** An instance joined or left the job (this one included). */
-export interface InstanceMembershipEvent extends JobEventBase {
-  type: 'instance-joined' | 'instance-left';
+/** An instance joined the job (this one included). */
+export interface InstanceJoinedEvent extends JobEventBase {
+  type: 'instance-joined';
   instance: string;
 }
 
-/**
- * This instance's ZooKeeper session: `session-at-risk` (cut off for most of the session timeout:
- * running items are stopped), `session-lost` (expired: its items are no longer its own),
- * `session-restored` (connected again: the same session, or a new one, registered again).
- */
-export interface SessionEvent extends EventBase {
-  type: 'session-at-risk' | 'session-lost' | 'session-restored';
+/** An instance left the job: gracefully, or its session ended. */
+export interface InstanceLeftEvent extends JobEventBase {
+  type: 'instance-left';
+  instance: string;
+}
+
+/** Cut off from ZooKeeper for most of the session timeout: running items are stopped. */
+export interface SessionAtRiskEvent extends EventBase {
+  type: 'session-at-risk';
   sessionId: string;
-  /** `session-restored` only: a new session after a lost one. */
-  newSession?: boolean;
+}
+
+/** This instance's ZooKeeper session expired: its items are no longer its own. */
+export interface SessionLostEvent extends EventBase {
+  type: 'session-lost';
+  sessionId: string;
+}
+
+/** Connected again: the same session (`newSession` false), or a new one after a lost one. */
+export interface SessionRestoredEvent extends EventBase {
+  type: 'session-restored';
+  sessionId: string;
+  newSession: boolean;
 }
 
 /**
@@ -118,8 +131,11 @@ export type JobEvent =
   | FailoverClaimedEvent
   | ReshardedEvent
   | LeaderChangedEvent
-  | InstanceMembershipEvent
-  | SessionEvent;
+  | InstanceJoinedEvent
+  | InstanceLeftEvent
+  | SessionAtRiskEvent
+  | SessionLostEvent
+  | SessionRestoredEvent;
 
 export type JobEventType = JobEvent['type'];
 

@@ -6,13 +6,8 @@ import { join, resolve } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ElasticJob,
-  ElasticJobModule,
-  JobOperator,
-  ZookeeperRegistryCenter,
-  type ShardingContext,
-} from 'nestjs-elastic-job';
+import { ElasticJob, ElasticJobModule, JobOperator, type ShardingContext } from 'nestjs-elastic-job';
+import { ZookeeperRegistryCenter } from 'nestjs-elastic-job/registry';
 import {
   createShardingContext,
   JobRunFailedError,
