@@ -129,3 +129,9 @@ function formatValue(value: unknown): string {
     return String(value);
   }
 }
+
+export const EVENT_LOOP_BLOCKED = (stallMs: number, sessionTimeoutMs: number, running: readonly string[]) =>
+  `The event loop was blocked for ${stallMs} ms (ZooKeeper session timeout ${sessionTimeoutMs} ms)` +
+  (running.length ? `, while running job ${running.join(', ')}` : '') +
+  (stallMs >= sessionTimeoutMs ? '; the session was probably lost' : '') +
+  '. Job handlers must not block: move CPU-bound work to a worker thread.';

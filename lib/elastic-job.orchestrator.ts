@@ -24,6 +24,8 @@ import { JobNotFoundError } from './errors/job-not-found.error.js';
 import { JobsUnavailableError } from './errors/jobs-unavailable.error.js';
 import { JobEventStream } from './events/job-event-stream.js';
 import { resolveErrorHandler } from './execution/error-handlers.js';
+import { forEachBounded } from './utils/for-each-bounded.js';
+import { EventLoopMonitor } from './execution/event-loop-monitor.js';
 import { JobRuntime } from './execution/job-runtime.js';
 import type { ElasticJobOptions } from './interfaces/elastic-job-options.interface.js';
 import type { JobErrorHandler } from './interfaces/job-error-handler.interface.js';
@@ -51,7 +53,6 @@ const REGISTRATION_CONCURRENCY = 64;
 const LEAVE_RECONNECT_GRACE_MS = 2_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const LOOP_TICK_MS = 100;
 
 /**
  * Owns the jobs of this application: registers them in ZooKeeper on module init (so
@@ -73,11 +74,9 @@ export class ElasticJobOrchestrator
   private detachSessionEvents: (() => void) | undefined;
   /** With `enabled: false`: the jobs found and checked, none of them registered. */
   private disabledJobNames: string[] = [];
-  private loopMonitor: NodeJS.Timeout | undefined;
+  private readonly loopMonitor: EventLoopMonitor;
   private started = false;
   private shutDown = false;
-  /** The handler entered last: a synchronous one entered during a stall is what blocked the loop. */
-  private lastHandler: { job: string; item: number; at: number } | undefined;
 
   constructor(
     @Inject(ELASTIC_JOB_RESOLVED_OPTIONS) private readonly options: ResolvedModuleOptions,
@@ -85,6 +84,9 @@ export class ElasticJobOrchestrator
     private readonly moduleRef: ModuleRef,
     private readonly events: JobEventStream,
   ) {
+    this.loopMonitor = new EventLoopMonitor(options.zookeeper.sessionTimeoutMs, options.logger, () =>
+      [...this.jobs.values()].map((job) => ({ job: job.coordinator.jobName, items: job.runtime.runningItems() })),
+    );
     this.readiness = new Promise<void>((resolve, reject) => (this.settleReadiness = { resolve, reject }));
     // Nobody may be waiting; a failed start is reported by app.init() itself.
     this.readiness.catch(() => undefined);
@@ -180,7 +182,7 @@ export class ElasticJobOrchestrator
           decorator: this.options.executionDecorator ?? new JobExecutionDecorator(),
           logger: this.logger,
           instanceId: this.identity!.instanceId,
-          enteringHandler: (item) => (this.lastHandler = { job: config.jobName, item, at: performance.now() }),
+          enteringHandler: (item) => this.loopMonitor.entering(config.jobName, item),
           emit,
         });
         this.jobs.set(config.jobName, { definition, coordinator, runtime });
@@ -285,43 +287,7 @@ export class ElasticJobOrchestrator
     if (this.started || this.shutDown) return;
     this.started = true;
     for (const job of this.joinedJobs) job.runtime.start();
-    this.watchEventLoop();
-  }
-
-  /**
-   * The ZooKeeper client's heartbeats run on the event loop: a handler that blocks it for a
-   * third of the session timeout risks the connection, for the whole timeout the session.
-   * Stalls are detected and logged with the jobs that were running.
-   */
-  private watchEventLoop(): void {
-    const sessionTimeoutMs = this.options.zookeeper.sessionTimeoutMs;
-    const threshold = Math.max(Math.floor(sessionTimeoutMs / 3), 200);
-    let last = performance.now();
-    this.loopMonitor = setInterval(() => {
-      const now = performance.now();
-      // Monotonic: a step of the wall clock is no stall.
-      const stall = Math.round(now - last - LOOP_TICK_MS);
-      const tickBefore = last;
-      last = now;
-      if (stall < threshold) return;
-      const running = [...this.jobs.values()]
-        .map((job) => ({ name: job.coordinator.jobName, items: job.runtime.runningItems() }))
-        .filter((job) => job.items.length > 0)
-        .map((job) => `"${job.name}" (items ${job.items.join(', ')})`);
-      // A handler that blocked the loop may be over (or aborted with the session) by now.
-      const blocker = this.lastHandler;
-      if (running.length === 0 && blocker && blocker.at >= tickBefore) {
-        running.push(`"${blocker.job}" (items ${blocker.item})`);
-      }
-      this.logger.warn(
-        `The event loop was blocked for ${stall} ms (ZooKeeper session timeout ${sessionTimeoutMs} ms)` +
-          (running.length ? `, while running job ${running.join(', ')}` : '') +
-          (stall >= sessionTimeoutMs ? '; the session was probably lost' : '') +
-          '. Job handlers must not block: move CPU-bound work to a worker thread.',
-        'ElasticJob',
-      );
-    }, LOOP_TICK_MS);
-    this.loopMonitor.unref();
+    this.loopMonitor.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -379,7 +345,7 @@ export class ElasticJobOrchestrator
 
   private async teardown(): Promise<void> {
     this.shutDown = true;
-    if (this.loopMonitor) clearInterval(this.loopMonitor);
+    this.loopMonitor.stop();
     for (const job of this.jobs.values()) {
       job.runtime.stop();
       job.coordinator.close();
@@ -395,20 +361,4 @@ export class ElasticJobOrchestrator
     this.releaseInstanceId?.();
     this.releaseInstanceId = undefined;
   }
-}
-
-async function forEachBounded<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      await work(items[index]!, index);
-    }
-  });
-  await Promise.all(workers);
 }

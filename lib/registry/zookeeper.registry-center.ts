@@ -1,27 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { Logger, type LoggerService } from '@nestjs/common';
-import {
-  CONNECTION_AT_RISK,
-  CONNECTION_BACK,
-  CONNECTION_LOST,
-  SESSION_EXPIRED,
-  SESSION_RENEWED,
-} from '../elastic-job.messages.js';
-import { LockLostError } from '../errors/lock-lost.error.js';
-import { LockTimeoutError } from '../errors/lock-timeout.error.js';
-import { RegistryCenterUnavailableError } from '../errors/registry-center-unavailable.error.js';
-import {
-  RegistryAccessDeniedError,
-  RegistryClosedError,
-  RegistryNotConnectedError,
-  RegistryOperationError,
-  RegistrySessionExpiredError,
-} from '../errors/registry-operation.error.js';
-import { findOwnLatchChild, latchNodePrefix, sortLatchChildren } from './curator-latch.js';
+import { resolveZookeeperConfiguration } from '../config/zookeeper-options.js';
 import type {
   TreeCacheOptions,
-  ConnectionStateChange,
   ConnectionStateListener,
   NodeData,
   NodeStat,
@@ -30,48 +10,28 @@ import type {
   TreeCache,
   ZookeeperConfiguration,
 } from './registry-center.interface.js';
-import { assertRegistryKey, isUnder, joinKey, reverseLexicographic } from './registry-keys.js';
-import { ZK, ZkCodeError, ZkConnection, zkCodeName, type ZkStat } from './zookeeper.client.js';
+import { assertRegistryKey, isUnder, reverseLexicographic } from './registry-keys.js';
+import { ZK, ZkCodeError, ZkConnection, type ZkStat } from './zookeeper.client.js';
+import { ZookeeperLatch } from './zookeeper-latch.js';
+import { ZookeeperSession } from './zookeeper-session.js';
 import { ZookeeperTreeCache, type CacheSource } from './zookeeper-tree.cache.js';
-import { resolveZookeeperConfiguration } from '../config/zookeeper-options.js';
-
-type Phase = 'IDLE' | 'CONNECTING' | 'CONNECTED' | 'SUSPENDED' | 'LOST' | 'CLOSED';
-
-const RETRIES_ON_CONNECTION_LOSS = 3;
-const REOPEN_DELAY_MS = 500;
-const LATCH_RELEASE_MAX_DELAY_MS = 2_000;
-const STALL_CHECK_MS = 100;
-/** Of the session timeout, after a drop: when the session is no longer counted on (AT_RISK). */
-const AT_RISK_FRACTION = 0.6;
 
 /**
  * ElasticJob's registry center on the `zookeeper` (C client) package: one session shared by
- * every job, paths under `/{namespace}`, Curator's semantics where ElasticJob relies on them.
- *
- * Session handling: a dropped connection is `SUSPENDED` (the session and its ephemeral nodes
- * may be alive); a reconnect within the session is `RECONNECTED`; an expiry reported by the
- * server, or a whole session timeout without a connection, is `LOST`, after which a new
- * session is opened at once, without end, and announced as `RECONNECTED` with `newSession`.
- * Ephemeral nodes are re-created by their owners, who listen to these states.
+ * every job (`ZookeeperSession`, whose states it reports), paths under `/{namespace}`,
+ * ElasticJob's operations with Curator's semantics where ElasticJob relies on them, watch-kept
+ * subtree caches (`ZookeeperTreeCache`) and Curator's lock (`ZookeeperLatch`). Ephemeral nodes
+ * are re-created by their owners, who listen to the session's states.
  */
 export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
   readonly namespace: string;
   readonly serverLists: string;
   readonly logger: LoggerService;
-  private readonly sessionTimeoutMs: number;
-  private readonly connectionTimeoutMs: number;
   private readonly digest: string | undefined;
 
-  private conn: ZkConnection | undefined;
-  private phase: Phase = 'IDLE';
-  private sessionGeneration = 0;
-  private suspendTimer: NodeJS.Timeout | undefined;
-  private reopenTimer: NodeJS.Timeout | undefined;
-  private suspendedAt = 0;
-  private stallTimer: NodeJS.Timeout | undefined;
-  private atRiskTimer: NodeJS.Timeout | undefined;
-  private readonly phaseChanges = new EventEmitter();
-  private readonly stateListeners = new Set<ConnectionStateListener>();
+  /** The session state machine (`zookeeper-session.ts`). */
+  private readonly session: ZookeeperSession;
+  private readonly latch: ZookeeperLatch;
   private readonly caches = new Map<string, ZookeeperTreeCache>();
   private readonly startingCaches = new Map<string, Promise<ZookeeperTreeCache>>();
   private readonly requests = new Map<string, number>();
@@ -80,12 +40,23 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     const valid = resolveZookeeperConfiguration(config);
     this.namespace = valid.namespace;
     this.serverLists = valid.serverLists;
-    this.sessionTimeoutMs = valid.sessionTimeoutMs;
-    this.connectionTimeoutMs = valid.connectionTimeoutMs;
     this.digest = valid.digest;
     // Every call names its context, so the default logger carries none (Nest would print it twice).
     this.logger = logger ?? new Logger();
-    this.phaseChanges.setMaxListeners(0);
+    this.session = new ZookeeperSession(valid, this.logger, this.requests, {
+      prepare: (conn) => this.prepareSession(conn),
+      resumed: () => this.caches.forEach((cache) => cache.onReconnected()),
+      renewed: () => this.caches.forEach((cache) => cache.onNewSession()),
+    });
+    this.latch = new ZookeeperLatch({
+      session: this.session,
+      logger: this.logger,
+      toPath: (key) => this.toPath(key),
+      run: (operation, key, fn) => this.run(operation, key, fn),
+      createWithParents: (conn, path, data, mode) => this.createWithParents(conn, path, data, mode),
+      getChildrenKeys: (key) => this.getChildrenKeys(key),
+      remove: (key, bound) => this.remove(key, bound),
+    });
   }
 
   /**
@@ -98,31 +69,24 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
   }
 
   get generation(): number {
-    return this.sessionGeneration;
+    return this.session.generation;
   }
 
   get sessionId(): string | undefined {
-    return this.conn && this.phase !== 'IDLE' && this.phase !== 'CONNECTING' ? this.conn.sessionId : undefined;
+    return this.session.sessionId;
   }
 
   /** Id and password of the current session (what a test needs to expire it). */
   get sessionCredentials(): { id: string; password: string } | undefined {
-    const conn = this.conn;
-    if (!conn || this.phase === 'IDLE' || this.phase === 'CONNECTING' || this.phase === 'CLOSED') return undefined;
-    return { id: conn.sessionId, password: conn.sessionPassword };
-  }
-
-  private get closed(): boolean {
-    return this.phase === 'CLOSED';
+    return this.session.credentials;
   }
 
   get isConnected(): boolean {
-    return this.phase === 'CONNECTED';
+    return this.session.isConnected;
   }
 
   connection(): ZkConnection {
-    if (!this.conn || this.phase === 'CLOSED') throw new ZkCodeError(ZK.CLOSING, 'use', this.namespace);
-    return this.conn;
+    return this.session.connection();
   }
 
   toPath(key: string): string {
@@ -137,83 +101,22 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
   // ---------------------------------------------------------------- lifecycle
 
   async init(): Promise<void> {
-    if (this.phase !== 'IDLE') return;
-    this.phase = 'CONNECTING';
-    this.openSession();
-    try {
-      await this.waitForPhase('CONNECTED', this.connectionTimeoutMs);
-    } catch (error) {
-      this.phase = 'CLOSED';
-      this.conn?.close();
-      throw new RegistryCenterUnavailableError(this.serverLists, this.namespace, this.connectionTimeoutMs, error);
-    }
-    try {
-      await this.prepareSession(this.connection());
-    } catch (error) {
-      await this.close();
-      if (error instanceof RegistryOperationError) throw error;
-      throw new RegistryCenterUnavailableError(this.serverLists, this.namespace, this.connectionTimeoutMs, error);
-    }
-    this.notify({ state: 'CONNECTED', sessionId: this.connection().sessionId, newSession: false });
-    this.watchForStalls();
-  }
-
-  /**
-   * The client library runs on this process's event loop: while the process is frozen
-   * (SIGSTOP, a paused VM) or its loop blocked, it sends no heartbeat, and the server expires
-   * the session after its timeout. When the process runs again it would learn that only after
-   * a reconnect, and meanwhile run what was overdue on a session that is gone. So a stall of
-   * two thirds of the session timeout (past which the client itself gives the connection up)
-   * ends the session here, at once, before any timer due later than STALL_CHECK_MS into the
-   * stall runs on it (a job's fire, a handler's own timer). What was already running, or is
-   * called back by I/O first, may run a moment before.
-   */
-  private watchForStalls(): void {
-    const limit = Math.floor((this.sessionTimeoutMs * 2) / 3);
-    let last = performance.now();
-    this.stallTimer = setInterval(() => {
-      const now = performance.now();
-      // Monotonic: a step of the wall clock is no stall.
-      const stall = Math.round(now - last - STALL_CHECK_MS);
-      last = now;
-      if (stall < limit || (this.phase !== 'CONNECTED' && this.phase !== 'SUSPENDED')) return;
-      this.expire(
-        `this process did not run for ${stall} ms (frozen, or its event loop blocked), so no heartbeat went out ` +
-          `for ${Math.round((stall / this.sessionTimeoutMs) * 100)}% of the session timeout`,
-      );
-    }, STALL_CHECK_MS);
-    this.stallTimer.unref();
+    await this.session.open();
   }
 
   async close(): Promise<void> {
-    if (this.phase === 'CLOSED') return;
-    this.phase = 'CLOSED';
-    this.clearSuspendTimer();
-    if (this.reopenTimer) clearTimeout(this.reopenTimer);
-    if (this.stallTimer) clearInterval(this.stallTimer);
+    if (this.session.closed) return;
     for (const cache of this.caches.values()) cache.close();
     this.caches.clear();
-    this.conn?.close();
-    this.phaseChanges.emit('change');
-    this.stateListeners.clear();
+    this.session.close();
   }
 
   addConnectionStateListener(listener: ConnectionStateListener): () => void {
-    this.stateListeners.add(listener);
-    return () => this.stateListeners.delete(listener);
+    return this.session.addConnectionStateListener(listener);
   }
 
-  private openSession(): void {
-    const generation = ++this.sessionGeneration;
-    const conn = new ZkConnection({
-      connect: this.serverLists,
-      sessionTimeoutMs: this.sessionTimeoutMs,
-      requestCounts: this.requests,
-    });
-    this.conn = conn;
-    conn.on('connected', () => this.onConnected(generation));
-    conn.on('connecting', () => this.onConnecting(generation));
-    conn.on('closed', (code: number) => this.onClosed(generation, code));
+  executeInLeader<T>(latchKey: string, callback: () => Promise<T>, timeoutMs: number): Promise<T> {
+    return this.latch.run(latchKey, callback, timeoutMs);
   }
 
   /** Auth and the namespace root, before anything else runs on a session. */
@@ -222,252 +125,14 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     await this.ensureNode(conn, this.toPath('/'));
   }
 
-  private setPhase(phase: Phase): void {
-    this.phase = phase;
-    this.phaseChanges.emit('change');
-  }
-
-  private onConnected(generation: number): void {
-    if (generation !== this.sessionGeneration || this.phase === 'CLOSED') return;
-    this.clearSuspendTimer();
-    const previous = this.phase;
-    if (previous === 'CONNECTING') {
-      this.setPhase('CONNECTED');
-      return;
-    }
-    if (previous === 'SUSPENDED') {
-      this.setPhase('CONNECTED');
-      this.logger.log(
-        CONNECTION_BACK(this.namespace, this.connection().sessionId, Date.now() - this.suspendedAt),
-        ZookeeperRegistryCenter.name,
-      );
-      this.notify({ state: 'RECONNECTED', sessionId: this.connection().sessionId, newSession: false });
-      for (const cache of this.caches.values()) cache.onReconnected();
-      return;
-    }
-    if (previous === 'LOST') {
-      const conn = this.connection();
-      this.prepareSession(conn).then(
-        () => {
-          if (generation !== this.sessionGeneration || this.phase === 'CLOSED') return;
-          this.logger.log(SESSION_RENEWED(this.namespace, conn.sessionId), ZookeeperRegistryCenter.name);
-          this.setPhase('CONNECTED');
-          for (const cache of this.caches.values()) cache.onNewSession();
-          this.notify({ state: 'RECONNECTED', sessionId: conn.sessionId, newSession: true });
-        },
-        (error: unknown) => {
-          if (generation !== this.sessionGeneration || this.phase === 'CLOSED') return;
-          this.expire(`preparing the new session failed: ${String(error)}`);
-        },
-      );
-    }
-  }
-
-  private onConnecting(generation: number): void {
-    if (generation !== this.sessionGeneration || this.phase !== 'CONNECTED') return;
-    this.setPhase('SUSPENDED');
-    this.suspendedAt = Date.now();
-    const sessionId = this.connection().sessionId;
-    const atRiskMs = Math.floor(this.sessionTimeoutMs * AT_RISK_FRACTION);
-    this.logger.warn(
-      CONNECTION_LOST(this.serverLists, this.namespace, sessionId, atRiskMs, this.sessionTimeoutMs),
-      ZookeeperRegistryCenter.name,
-    );
-    this.notify({ state: 'SUSPENDED', sessionId, newSession: false });
-    // The server may expire the session a timeout after it last heard from us. A connection
-    // refused or closed is seen at once, and the client pinged at most a third of the timeout
-    // before: short of two thirds of the timeout from now, the session can no longer be
-    // counted on. (A connection that went silent is given up by the client only two thirds of
-    // the timeout after it last heard from the server: then the margin is a third less.) The
-    // binding retries a connection every third of the timeout: AT_RISK comes clearly before
-    // the second retry, so whether an outage stops the items does not depend on a race.
-    this.atRiskTimer = setTimeout(
-      () => {
-        if (generation === this.sessionGeneration && this.phase === 'SUSPENDED') {
-          this.logger.warn(CONNECTION_AT_RISK(this.namespace, atRiskMs), ZookeeperRegistryCenter.name);
-          this.notify({ state: 'AT_RISK', sessionId, newSession: false });
-        }
-      },
-      Math.floor(this.sessionTimeoutMs * AT_RISK_FRACTION),
-    );
-    this.atRiskTimer.unref();
-    // The server expires a silent session after its timeout; past that, waiting for the same
-    // session again only delays the recovery.
-    this.suspendTimer = setTimeout(
-      () => this.expire(`no connection for ${this.sessionTimeoutMs} ms, the session timeout`),
-      this.sessionTimeoutMs,
-    );
-    this.suspendTimer.unref();
-  }
-
-  private onClosed(generation: number, code: number): void {
-    if (generation !== this.sessionGeneration || this.phase === 'CLOSED' || this.phase === 'IDLE') return;
-    if (this.phase === 'CONNECTING' || this.phase === 'LOST') {
-      // A handle that never got a session gave up (the client library closes a handle that
-      // keeps getting nothing from a dead server): try again with a fresh one.
-      this.reopenTimer = setTimeout(() => {
-        this.reopenTimer = undefined;
-        if (generation === this.sessionGeneration && this.phase !== 'CLOSED') this.openSession();
-      }, REOPEN_DELAY_MS);
-      return;
-    }
-    const reason =
-      code === ZK.EXPIRED_SESSION_STATE
-        ? 'the server expired it'
-        : code === ZK.AUTH_FAILED_STATE
-          ? 'authentication failed'
-          : `the client closed with ${zkCodeName(code)}`;
-    this.expire(reason);
-  }
-
-  private expire(reason: string): void {
-    if (this.phase === 'CLOSED' || this.phase === 'LOST') return;
-    this.clearSuspendTimer();
-    const old = this.conn;
-    const oldId = old?.sessionId ?? '0';
-    this.logger.warn(SESSION_EXPIRED(this.namespace, oldId, reason), ZookeeperRegistryCenter.name);
-    this.setPhase('LOST');
-    // The old handle is closed before the new one is made. Made first, right after a freeze
-    // (the old handle's socket dead but not yet closed, its poll handle still registered), the
-    // new handle's first poll aborted the process (`uv_poll_start: Assertion
-    // !uv__is_closing(handle)`, inside the binding's `init`): 3 crashes in 3 tries of a few
-    // freezes each; closed first, none in 14.
-    // Its own `closed` event (emitted as it closes) belongs to a generation that is over.
-    this.sessionGeneration += 1;
-    old?.close();
-    this.openSession();
-    this.notify({ state: 'LOST', sessionId: oldId, newSession: false, reason });
-  }
-
-  private clearSuspendTimer(): void {
-    if (this.suspendTimer) clearTimeout(this.suspendTimer);
-    if (this.atRiskTimer) clearTimeout(this.atRiskTimer);
-    this.suspendTimer = undefined;
-    this.atRiskTimer = undefined;
-  }
-
-  private notify(change: ConnectionStateChange): void {
-    for (const listener of this.stateListeners) {
-      try {
-        listener(change);
-      } catch (error) {
-        this.logger.error(
-          `A connection state listener threw on ${change.state}: ${String(error)}`,
-          error instanceof Error ? error.stack : undefined,
-          ZookeeperRegistryCenter.name,
-        );
-      }
-    }
-  }
-
-  /** Resolves when the phase is `wanted`; rejects on timeout, close, or (if given) a new session. */
-  private waitForPhase(wanted: Phase, timeoutMs: number, generation?: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = (): boolean => {
-        if (generation !== undefined && generation !== this.sessionGeneration) {
-          finish(new Error('session changed'));
-          return true;
-        }
-        if (this.phase === wanted) {
-          finish();
-          return true;
-        }
-        if (this.phase === 'CLOSED') {
-          finish(new Error('registry center closed'));
-          return true;
-        }
-        return false;
-      };
-      const onChange = (): void => {
-        check();
-      };
-      const timer = setTimeout(() => finish(new Error(`not ${wanted.toLowerCase()} after ${timeoutMs} ms`)), timeoutMs);
-      const finish = (error?: Error): void => {
-        clearTimeout(timer);
-        this.phaseChanges.off('change', onChange);
-        if (error) reject(error);
-        else resolve();
-      };
-      if (!check()) this.phaseChanges.on('change', onChange);
-    });
-  }
-
-  // ---------------------------------------------------------------- operation plumbing
-
-  /**
-   * Runs one operation on the current session. Connection loss: wait for the connection
-   * (bounded by the session timeout) and retry on the same session. A session that changed
-   * meanwhile fails the operation: what it did may belong to a session that no longer exists.
-   */
-  private async run<T>(
+  private run<T>(
     operation: string,
     key: string,
     fn: (conn: ZkConnection, path: string) => Promise<T>,
     bound?: SessionBound,
   ): Promise<T> {
     assertRegistryKey(key);
-    const path = this.toPath(key);
-    if (this.phase === 'CLOSED' || this.phase === 'IDLE') throw new RegistryClosedError(operation, path);
-    if (bound?.session !== undefined && !this.isCurrentSession(bound.session)) {
-      throw new RegistrySessionExpiredError(operation, path, ZK.SESSIONEXPIRED, 'SESSIONEXPIRED');
-    }
-    if (this.phase !== 'CONNECTED') {
-      // Suspended: the operation belongs to the session we still hope to get back. Lost: to
-      // the next session.
-      const session = this.phase === 'SUSPENDED' ? this.sessionGeneration : undefined;
-      await this.awaitConnection(operation, path, ZK.CONNECTIONLOSS, session);
-    }
-    const generation = this.sessionGeneration;
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        return await fn(this.connection(), path);
-      } catch (error) {
-        if (!(error instanceof ZkCodeError)) throw error;
-        if (this.closed) throw new RegistryClosedError(operation, path);
-        const retriable = error.code === ZK.CONNECTIONLOSS || error.code === ZK.OPERATIONTIMEOUT;
-        if (retriable && attempt < RETRIES_ON_CONNECTION_LOSS && generation === this.sessionGeneration) {
-          await this.awaitConnection(operation, path, error.code, generation);
-          continue;
-        }
-        throw this.translate(operation, error, generation);
-      }
-    }
-  }
-
-  /** Whether `session` is the session in use (connected, or suspended and hoping to resume). */
-  private isCurrentSession(session: string): boolean {
-    return (this.phase === 'CONNECTED' || this.phase === 'SUSPENDED') && this.conn?.sessionId === session;
-  }
-
-  private async awaitConnection(operation: string, path: string, code: number, generation?: number): Promise<void> {
-    const bound = generation === undefined ? this.connectionTimeoutMs : this.sessionTimeoutMs;
-    try {
-      await this.waitForPhase('CONNECTED', bound, generation);
-    } catch {
-      if (this.phase === 'CLOSED') throw new RegistryClosedError(operation, path);
-      if (generation !== undefined && generation !== this.sessionGeneration) {
-        throw new RegistrySessionExpiredError(operation, path, ZK.SESSIONEXPIRED, 'SESSIONEXPIRED');
-      }
-      throw new RegistryNotConnectedError(operation, path, code, zkCodeName(code), bound);
-    }
-  }
-
-  private translate(operation: string, error: ZkCodeError, generation: number): RegistryOperationError {
-    const name = zkCodeName(error.code);
-    if (error.code === ZK.NOAUTH)
-      return new RegistryAccessDeniedError(operation, error.path, this.namespace, error.code);
-    if (
-      error.code === ZK.SESSIONEXPIRED ||
-      error.code === ZK.INVALIDSTATE ||
-      error.code === ZK.CLOSING ||
-      generation !== this.sessionGeneration
-    ) {
-      return new RegistrySessionExpiredError(operation, error.path, error.code, name);
-    }
-    if (error.code === ZK.CONNECTIONLOSS || error.code === ZK.OPERATIONTIMEOUT) {
-      return new RegistryNotConnectedError(operation, error.path, error.code, name, this.sessionTimeoutMs);
-    }
-    return new RegistryOperationError(operation, error.path, error.code, name);
+    return this.session.run(operation, this.toPath(key), fn, bound);
   }
 
   /** Creates `path`, creating missing parents (persistent, empty) first. */
@@ -738,7 +403,7 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     const starting = this.startingCaches.get(key);
     if (starting) return starting;
     const start = (async () => {
-      if (this.phase !== 'CONNECTED') await this.awaitConnection('cache', this.toPath(key), ZK.CONNECTIONLOSS);
+      if (!this.session.isConnected) await this.session.awaitConnection('cache', this.toPath(key), ZK.CONNECTIONLOSS);
       const cache = new ZookeeperTreeCache(key, this, options);
       await cache.start();
       this.caches.set(key, cache);
@@ -793,127 +458,5 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
       }
     }
     return true;
-  }
-
-  // ---------------------------------------------------------------- lock
-
-  async executeInLeader<T>(latchKey: string, callback: () => Promise<T>, timeoutMs: number): Promise<T> {
-    assertRegistryKey(latchKey);
-    const deadline = Date.now() + timeoutMs;
-    const { key: ownKey, generation } = await this.acquireLatch(latchKey, deadline, timeoutMs);
-    try {
-      return await callback();
-    } finally {
-      await this.releaseLatch(ownKey, generation);
-    }
-  }
-
-  private async acquireLatch(
-    latchKey: string,
-    deadline: number,
-    timeoutMs: number,
-  ): Promise<{ key: string; generation: number }> {
-    const uuid = randomUUID();
-    const generation = this.sessionGeneration;
-    const latchPath = this.toPath(latchKey);
-    const ownPath = await this.run('lock', latchKey, async (conn) => {
-      try {
-        return await this.createWithParents(conn, `${latchPath}/${latchNodePrefix(uuid)}`, '', ZK.EPHEMERAL_SEQUENTIAL);
-      } catch (error) {
-        if (!(error instanceof ZkCodeError) || error.code !== ZK.CONNECTIONLOSS) throw error;
-        // The create may have landed without its reply: Curator's protected mode finds it by uuid.
-        await this.awaitConnection('lock', latchPath, error.code, this.sessionGeneration);
-        const found = findOwnLatchChild((await conn.getChildren(latchPath)).children, uuid);
-        if (found) return `${latchPath}/${found}`;
-        throw error;
-      }
-    });
-    const ownName = ownPath.slice(latchPath.length + 1);
-    const ownKey = joinKey(latchKey, ownName);
-    try {
-      for (;;) {
-        const children = sortLatchChildren(await this.getChildrenKeys(latchKey));
-        const index = children.indexOf(ownName);
-        if (index < 0) throw new LockLostError(latchPath);
-        if (index === 0) return { key: ownKey, generation };
-        const predecessor = joinKey(latchKey, children[index - 1]!);
-        const remaining = deadline - Date.now();
-        if (remaining <= 0) throw new LockTimeoutError(latchPath, timeoutMs, children[0]);
-        await this.waitForDeletion(predecessor, remaining);
-      }
-    } catch (error) {
-      await this.releaseLatch(ownKey, generation);
-      throw error;
-    }
-  }
-
-  /**
-   * Resolves when `key` is deleted, or at once if absent; resolves (not rejects) on timeout.
-   * The watch is set by a read of the data, as Curator's lock does: on a node that is already
-   * gone that read fails and leaves no watch behind (an `exists` would, until the path is
-   * created again, which for a sequential latch node is never).
-   */
-  private waitForDeletion(key: string, timeoutMs: number): Promise<void> {
-    const generation = this.sessionGeneration;
-    return this.run('lock', key, (conn, path) => {
-      return new Promise<void>((resolve, reject) => {
-        let settled = false;
-        const done = (error?: unknown): void => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          this.phaseChanges.off('change', onPhase);
-          if (error) reject(error);
-          else resolve();
-        };
-        const onPhase = (): void => {
-          if (this.phase === 'CLOSED' || generation !== this.sessionGeneration) done();
-        };
-        const timer = setTimeout(() => done(), timeoutMs);
-        this.phaseChanges.on('change', onPhase);
-        conn
-          .getData(path, () => done())
-          .then(
-            () => undefined,
-            (error: unknown) => done(error instanceof ZkCodeError && error.code === ZK.NONODE ? undefined : error),
-          );
-      });
-    });
-  }
-
-  /**
-   * Deletes our latch node, retrying a failure until the node is gone or its session is:
-   * a latch node left behind would block every peer's election and failover claim for the
-   * rest of the session.
-   */
-  private async releaseLatch(ownKey: string, generation: number): Promise<void> {
-    for (let attempt = 0; ; attempt += 1) {
-      if (this.phase === 'CLOSED' || generation !== this.sessionGeneration) return;
-      try {
-        await this.removeInGeneration(ownKey, generation);
-        return;
-      } catch (error) {
-        // A lost session already took the ephemeral node with it.
-        if (error instanceof RegistrySessionExpiredError || error instanceof RegistryClosedError) return;
-        if (attempt === 0) {
-          this.logger.warn(
-            `Releasing lock node ${ownKey} failed, retrying until it is gone: ${String(error)}`,
-            ZookeeperRegistryCenter.name,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, LATCH_RELEASE_MAX_DELAY_MS)));
-      }
-    }
-  }
-
-  /** `remove`, only while the session of `generation` is the current one. */
-  private removeInGeneration(key: string, generation: number): Promise<void> {
-    if (generation !== this.sessionGeneration) {
-      return Promise.reject(
-        new RegistrySessionExpiredError('remove', this.toPath(key), ZK.SESSIONEXPIRED, 'SESSIONEXPIRED'),
-      );
-    }
-    const session = this.conn?.sessionId;
-    return this.remove(key, session === undefined ? undefined : { session });
   }
 }
