@@ -135,3 +135,66 @@ export const EVENT_LOOP_BLOCKED = (stallMs: number, sessionTimeoutMs: number, ru
   (running.length ? `, while running job ${running.join(', ')}` : '') +
   (stallMs >= sessionTimeoutMs ? '; the session was probably lost' : '') +
   '. Job handlers must not block: move CPU-bound work to a worker thread.';
+
+/** A step of a job's coordination or execution that failed (logged; the job goes on). */
+export const JOB_STEP_FAILED = (job: string, what: string, error: unknown) =>
+  `Job "${job}": ${what} failed: ${String(error)}`;
+
+export const JOBS_OFF = (jobs: number) =>
+  `ElasticJob is off (enabled: false): ${jobs} job(s) found and checked; nothing connects to ZooKeeper and no job fires.`;
+
+export const JOBS_REGISTERED = (
+  jobs: number,
+  instanceId: string,
+  namespace: string,
+  servers: string,
+  runJobs: boolean,
+  names: string,
+) =>
+  `Registered ${jobs} job(s) as instance ${instanceId} in namespace "${namespace}" on ZooKeeper ${servers}` +
+  (runJobs ? '' : ' (operate only: this instance runs no jobs)') +
+  (jobs ? `: ${names}` : '');
+
+export const LEAVING_UNREACHABLE =
+  "Shutting down while ZooKeeper is unreachable: leaving without a handover. This instance's nodes go when " +
+  'ZooKeeper expires its session; the others reshard then.';
+
+export const SHUTDOWN_WAITING = (waitMs: number, running: ReadonlyArray<{ name: string; items: number[] }>) =>
+  `Shutting down: waiting up to ${waitMs} ms for running items of ` +
+  `${running.map((job) => `"${job.name}" (${job.items.join(', ')})`).join(', ')}; what still runs then is aborted.`;
+
+export const SHUTDOWN_FAILED = (error: unknown) => `Shutting down the jobs failed: ${String(error)}`;
+
+export const SESSION_CLOSE_FAILED = (error: unknown) => `Closing the ZooKeeper session failed: ${String(error)}`;
+
+export const EVENT_LISTENER_FAILED = (type: string, error: unknown) =>
+  `A job event listener failed on "${type}": ${String(error)}`;
+
+export const STATE_LISTENER_FAILED = (state: string, error: unknown) =>
+  `A connection state listener threw on ${state}: ${String(error)}`;
+
+export const LATCH_RELEASE_RETRYING = (key: string, error: unknown) =>
+  `Releasing lock node ${key} failed, retrying until it is gone: ${String(error)}`;
+
+export const ITEM_CLAIM_FAILED = (job: string, item: number, error: unknown) =>
+  `Job "${job}": claiming item ${item} failed, so it does not run now: ${String(error)}`;
+
+export const RUNNING_CLEAR_RETRYING = (job: string, item: number, error: unknown) =>
+  `Job "${job}": clearing running on item ${item} failed, retrying while the session lasts: ${String(error)}`;
+
+export const MIRROR_WRITE_FAILED = (job: string, error: unknown) =>
+  `Job "${job}": writing the assignment for ElasticJob instances failed: ${String(error)}`;
+
+export const INVALID_CONFIG_KEPT_LAST = (problem: string) => `${problem}\nThe last valid configuration keeps running.`;
+
+export const REREGISTER_RETRYING = (job: string, error: unknown) =>
+  `Job "${job}": registering again on the new session failed, retrying: ${String(error)}`;
+
+export const RESHARDING_PENDING = (job: string, waitedMs: number) =>
+  `Job "${job}": resharding still pending after ${waitedMs} ms; this fire uses the current assignment.`;
+
+export const RECONCILE_RESHARDING = (job: string) =>
+  `Job "${job}": the assignment names instances that are gone or misses items; resharding.`;
+
+export const RESHARDING_FORCED = (job: string, waitedMs: number) =>
+  `Job "${job}": items still running after ${waitedMs} ms; resharding without waiting for them.`;

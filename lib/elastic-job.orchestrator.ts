@@ -16,7 +16,19 @@ import { JobCoordinator } from './coordination/job-coordinator.js';
 import { JobNodePath } from './coordination/job-node-path.js';
 import { ClusterLog, jobList } from './cluster-log.js';
 import type { JobEventInput } from './events/job-event-sink.js';
-import { DUPLICATE_JOB, JOBS_DISABLED, MISSING_PROVIDER, NOT_READY } from './elastic-job.messages.js';
+import {
+  DUPLICATE_JOB,
+  JOBS_DISABLED,
+  JOBS_OFF,
+  JOBS_REGISTERED,
+  JOB_STEP_FAILED,
+  LEAVING_UNREACHABLE,
+  MISSING_PROVIDER,
+  NOT_READY,
+  SESSION_CLOSE_FAILED,
+  SHUTDOWN_FAILED,
+  SHUTDOWN_WAITING,
+} from './elastic-job.messages.js';
 import { ELASTIC_JOB_REGISTRY_CENTER, ELASTIC_JOB_RESOLVED_OPTIONS } from './elastic-job.constants.js';
 import { InvalidJobOptionsError } from './errors/invalid-job-options.error.js';
 import { JobConflictError } from './errors/job-conflict.error.js';
@@ -125,11 +137,7 @@ export class ElasticJobOrchestrator
       const providers = resolved.map(({ definition, local }) => this.resolveProviders(definition.options.name, local));
       if (!this.options.enabled) {
         this.disabledJobNames = resolved.map(({ config }) => config.jobName);
-        this.logger.log(
-          `ElasticJob is off (enabled: false): ${resolved.length} job(s) found and checked; nothing connects to ` +
-            'ZooKeeper and no job fires.',
-          'ElasticJob',
-        );
+        this.logger.log(JOBS_OFF(resolved.length), 'ElasticJob');
         this.settleReadiness.resolve();
         return;
       }
@@ -188,10 +196,14 @@ export class ElasticJobOrchestrator
         this.jobs.set(config.jobName, { definition, coordinator, runtime });
       });
       this.logger.log(
-        `Registered ${this.jobs.size} job(s) as instance ${this.identity.instanceId} in namespace "${namespace}" ` +
-          `on ZooKeeper ${this.options.zookeeper.serverLists}` +
-          (this.options.runJobs ? '' : ' (operate only: this instance runs no jobs)') +
-          (this.jobs.size ? `: ${jobList(this.jobNames(), 10)}` : ''),
+        JOBS_REGISTERED(
+          this.jobs.size,
+          this.identity.instanceId,
+          namespace,
+          this.options.zookeeper.serverLists,
+          this.options.runJobs,
+          jobList(this.jobNames(), 10),
+        ),
         'ElasticJob',
       );
       this.settleReadiness.resolve();
@@ -305,20 +317,13 @@ export class ElasticJobOrchestrator
       const left = await Promise.all(
         jobs.map((job) =>
           job.coordinator.beginLeave().catch((error: unknown) => {
-            this.logger.warn(
-              `Job "${job.coordinator.jobName}": leaving the cluster failed: ${String(error)}`,
-              'ElasticJob',
-            );
+            this.logger.warn(JOB_STEP_FAILED(job.coordinator.jobName, 'leaving the cluster', error), 'ElasticJob');
             return true;
           }),
         ),
       );
       if (left.includes(false)) {
-        this.logger.warn(
-          'Shutting down while ZooKeeper is unreachable: leaving without a handover. This ' +
-            "instance's nodes go when ZooKeeper expires its session; the others reshard then.",
-          'ElasticJob',
-        );
+        this.logger.warn(LEAVING_UNREACHABLE, 'ElasticJob');
       }
       await Promise.all(jobs.map((job) => job.coordinator.awaitHandover(deadline)));
       for (const job of jobs) job.runtime.stop();
@@ -326,16 +331,11 @@ export class ElasticJobOrchestrator
         .map((job) => ({ name: job.coordinator.jobName, items: job.runtime.runningItems() }))
         .filter((job) => job.items.length > 0);
       if (running.length > 0) {
-        this.logger.log(
-          `Shutting down: waiting up to ${Math.max(deadline - Date.now(), 0)} ms for running items of ` +
-            `${running.map((job) => `"${job.name}" (${job.items.join(', ')})`).join(', ')}; ` +
-            'what still runs then is aborted.',
-          'ElasticJob',
-        );
+        this.logger.log(SHUTDOWN_WAITING(Math.max(deadline - Date.now(), 0), running), 'ElasticJob');
       }
       await Promise.all(jobs.map((job) => job.runtime.drain(deadline)));
     } catch (error) {
-      this.logger.error(`Shutting down the jobs failed: ${String(error)}`, undefined, 'ElasticJob');
+      this.logger.error(SHUTDOWN_FAILED(error), undefined, 'ElasticJob');
     }
   }
 
@@ -356,7 +356,7 @@ export class ElasticJobOrchestrator
     try {
       await this.registry.close();
     } catch (error) {
-      this.logger.error(`Closing the ZooKeeper session failed: ${String(error)}`, undefined, 'ElasticJob');
+      this.logger.error(SESSION_CLOSE_FAILED(error), undefined, 'ElasticJob');
     }
     this.releaseInstanceId?.();
     this.releaseInstanceId = undefined;

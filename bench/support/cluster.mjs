@@ -143,6 +143,15 @@ export async function openRegistry(serverLists, namespace) {
  * those of the ZooKeeper events). `settled(job, accept)`: no resharding flag or lock, every
  * item's `sharding/{i}/instance` names a live instance, and `accept(owners, live)` holds.
  */
+function parsePlan(text) {
+  try {
+    const plan = text ? JSON.parse(text) : undefined;
+    return plan?.version === 1 && Array.isArray(plan.entries) && plan.entries.length > 0 ? plan : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class AssignmentWatcher {
   static async start(registry, root = '/') {
     const watcher = new AssignmentWatcher();
@@ -155,7 +164,17 @@ export class AssignmentWatcher {
     this.waiters = new Set();
   }
 
+  /**
+   * Item owners of the newest assignment: the leader's plan when it writes one (the
+   * `sharding/{i}/instance` nodes follow it only just before it applies: a moment before the next
+   * fire), else those nodes (a Java leader, or an older version).
+   */
   owners(job) {
+    const plan = parsePlan(this.cache.get(`/${job}/leader/sharding/plan`));
+    if (plan) {
+      const latest = plan.entries[plan.entries.length - 1];
+      return Array.from({ length: latest.count }, (_, item) => latest.items[item]);
+    }
     const items = this.cache.getChildren(`/${job}/sharding`) ?? [];
     return items
       .map(Number)

@@ -1,3 +1,4 @@
+import { ITEM_CLAIM_FAILED, RUNNING_CLEAR_RETRYING } from '../elastic-job.messages.js';
 import { RegistryClosedError, RegistrySessionExpiredError } from '../errors/registry-operation.error.js';
 
 const RELEASE_MAX_DELAY_MS = 2_000;
@@ -57,10 +58,7 @@ export class ExecutionService {
       return ours ? 'claimed' : 'busy';
     } catch (error) {
       if (!(error instanceof RegistrySessionExpiredError)) {
-        this.context.logger.warn(
-          `Job "${path.jobName}": claiming item ${item} failed, so it does not run now: ${String(error)}`,
-          'ElasticJob',
-        );
+        this.context.logger.warn(ITEM_CLAIM_FAILED(path.jobName, item, error), 'ElasticJob');
       }
       return 'lost';
     }
@@ -81,10 +79,7 @@ export class ExecutionService {
       } catch (error) {
         if (error instanceof RegistrySessionExpiredError || error instanceof RegistryClosedError) throw error;
         if (attempt === 0) {
-          this.context.logger.warn(
-            `Job "${path.jobName}": clearing running on item ${item} failed, retrying while the session lasts: ${String(error)}`,
-            'ElasticJob',
-          );
+          this.context.logger.warn(RUNNING_CLEAR_RETRYING(path.jobName, item, error), 'ElasticJob');
         }
         await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, RELEASE_MAX_DELAY_MS)));
       }

@@ -1,7 +1,12 @@
 import { describeDifferences, type JobConfiguration } from '../config/job-configuration.js';
 import { configurationFromRegistry, validateJobConfiguration } from '../config/job-options.validator.js';
 import { parseElasticJobYaml, toElasticJobYaml } from '../config/elastic-job-yaml.js';
-import { INVALID_REGISTRY_CONFIG, JOB_CONFLICT, REGISTRY_CONFIG_DIFFERS } from '../elastic-job.messages.js';
+import {
+  INVALID_CONFIG_KEPT_LAST,
+  INVALID_REGISTRY_CONFIG,
+  JOB_CONFLICT,
+  REGISTRY_CONFIG_DIFFERS,
+} from '../elastic-job.messages.js';
 import { InvalidJobOptionsError } from '../errors/invalid-job-options.error.js';
 import { JobConflictError } from '../errors/job-conflict.error.js';
 import type { RegistryCenter } from '../registry/registry-center.interface.js';
@@ -83,10 +88,7 @@ export class JobConfigurationStore {
         this.context.registry.namespace + this.context.path.config,
       );
     } catch (error) {
-      this.context.logger.error(
-        `${(error as Error).message}\nThe last valid configuration keeps running.`,
-        'ElasticJob',
-      );
+      this.context.logger.error(INVALID_CONFIG_KEPT_LAST((error as Error).message), 'ElasticJob');
     }
     return this.lastGood;
   }

@@ -1,3 +1,4 @@
+import { JOB_STEP_FAILED, REREGISTER_RETRYING, RESHARDING_PENDING } from '../elastic-job.messages.js';
 import type { LoggerService } from '@nestjs/common';
 import type { JobConfiguration } from '../config/job-configuration.js';
 import type { JobEventSink } from '../events/job-event-sink.js';
@@ -138,7 +139,8 @@ export class JobCoordinator implements JobCoordinationPort {
   }
 
   private get built(): Parts {
-    if (!this.parts) throw new Error(`Job "${this.jobName}" is not registered yet.`);
+    // Only reached by a programming error: the orchestrator registers a job before anything uses it.
+    if (!this.parts) throw new Error(`internal: job "${this.jobName}" used before it was registered`);
     return this.parts;
   }
 
@@ -350,10 +352,7 @@ export class JobCoordinator implements JobCoordinationPort {
         break;
       } catch (error) {
         if (this.stopping || this.registry.sessionId !== session) return;
-        this.logger.warn(
-          `Job "${this.jobName}": registering again on the new session failed, retrying: ${String(error)}`,
-          'ElasticJob',
-        );
+        this.logger.warn(REREGISTER_RETRYING(this.jobName, error), 'ElasticJob');
         await new Promise((resolve) => setTimeout(resolve, REREGISTER_RETRY_MS));
       }
     }
@@ -458,7 +457,7 @@ export class JobCoordinator implements JobCoordinationPort {
     try {
       await this.prepareFire();
     } catch (error) {
-      this.logger.warn(`Job "${this.jobName}": preparing the fire failed: ${String(error)}`, 'ElasticJob');
+      this.logger.warn(JOB_STEP_FAILED(this.jobName, 'preparing the fire', error), 'ElasticJob');
     }
     return { session, assignment: this.assignmentFor(fireTime, source === 'MANUAL') };
   }
@@ -480,10 +479,7 @@ export class JobCoordinator implements JobCoordinationPort {
     if (needed && election.isLeader) {
       await resharding.run();
     } else if (needed && !(await sharding.waitUntilSharded(FOLLOWER_SHARDING_WAIT_MS))) {
-      this.logger.warn(
-        `Job "${this.jobName}": resharding still pending after ${FOLLOWER_SHARDING_WAIT_MS} ms; this fire uses the current assignment.`,
-        'ElasticJob',
-      );
+      this.logger.warn(RESHARDING_PENDING(this.jobName, FOLLOWER_SHARDING_WAIT_MS), 'ElasticJob');
     }
     // The flag can leave the cache before the new assignments land in it.
     await this.cache.sync();
@@ -593,7 +589,7 @@ export class JobCoordinator implements JobCoordinationPort {
   private background(what: string, work: () => Promise<void>): void {
     work().catch((error: unknown) => {
       if (this.stopping) return;
-      this.logger.error(`Job "${this.jobName}": ${what} failed: ${String(error)}`, undefined, 'ElasticJob');
+      this.logger.error(JOB_STEP_FAILED(this.jobName, what, error), undefined, 'ElasticJob');
     });
   }
 }

@@ -1,3 +1,4 @@
+import { RECONCILE_RESHARDING } from '../elastic-job.messages.js';
 import type { ElectionService } from './election.service.js';
 import type { InstanceService } from './instance.service.js';
 import type { JobScope } from './job-context.js';
@@ -48,10 +49,7 @@ export class Reconcile {
       owners.some((owner) => owner === undefined || !online.has(owner)) ||
       (scope.cache.getChildren(scope.path.sharding) ?? []).length !== count;
     if (!inconsistent) return false;
-    scope.logger.warn(
-      `Job "${scope.jobName}": the assignment names instances that are gone or misses items; resharding.`,
-      'ElasticJob',
-    );
+    scope.logger.warn(RECONCILE_RESHARDING(scope.jobName), 'ElasticJob');
     await this.resharding.raise();
     return true;
   }

@@ -1,3 +1,4 @@
+import { JOB_STEP_FAILED, RESHARDING_FORCED } from '../elastic-job.messages.js';
 import type { CacheEvent } from '../registry/registry-center.interface.js';
 import type { ElectionService } from './election.service.js';
 import type { ExecutionService } from './execution.service.js';
@@ -111,17 +112,14 @@ export class Resharding {
           this.forced = setTimeout(() => {
             this.forced = undefined;
             if (scope.stopping || !this.sharding.isShardingNeeded || !this.election.isLeader) return;
-            scope.logger.warn(
-              `Job "${scope.jobName}": items still running after ${RESHARD_WAIT_FOR_RUNNING_MS} ms; resharding without waiting for them.`,
-              'ElasticJob',
-            );
+            scope.logger.warn(RESHARDING_FORCED(scope.jobName, RESHARD_WAIT_FOR_RUNNING_MS), 'ElasticJob');
             void this.run(true);
           }, RESHARD_WAIT_FOR_RUNNING_MS);
         }
         this.wakeWhenItemsFinish(this.waitingForRunningSince);
       } catch (error) {
         if (!scope.stopping)
-          scope.logger.error(`Job "${scope.jobName}": resharding failed: ${String(error)}`, undefined, 'ElasticJob');
+          scope.logger.error(JOB_STEP_FAILED(scope.jobName, 'resharding', error), undefined, 'ElasticJob');
       }
     });
     this.chain = run;

@@ -1,3 +1,4 @@
+import { MIRROR_WRITE_FAILED } from '../elastic-job.messages.js';
 import type { JobConfiguration } from '../config/job-configuration.js';
 import type { JobShardingStrategy } from '../interfaces/job-sharding-strategy.interface.js';
 import type { ElectionService } from './election.service.js';
@@ -215,10 +216,7 @@ export class ShardingService {
           this.mirrorTimers = this.mirrorTimers.filter((other) => other !== timer);
           if (!this.election.isLeader || this.context.cache.get(this.context.path.shardingPlan) !== text) return;
           this.writeMirror(entry).catch((error: unknown) =>
-            this.context.logger.warn(
-              `Job "${this.context.path.jobName}": writing the assignment for ElasticJob instances failed: ${String(error)}`,
-              'ElasticJob',
-            ),
+            this.context.logger.warn(MIRROR_WRITE_FAILED(this.context.path.jobName, error), 'ElasticJob'),
           );
         },
         Math.max(entry.from - MIRROR_LEAD_MS - Date.now(), 0),

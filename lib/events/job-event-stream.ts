@@ -1,3 +1,4 @@
+import { EVENT_LISTENER_FAILED } from '../elastic-job.messages.js';
 import { Injectable, Logger, type LoggerService } from '@nestjs/common';
 import { Observable, Subject, filter } from 'rxjs';
 import type { JobEvent, JobEventOf, JobEventType } from '../interfaces/job-event.interface.js';
@@ -44,7 +45,7 @@ export class JobEventStream {
       try {
         listener(event);
       } catch (error) {
-        this.logger.error(`A job event listener failed on "${event.type}": ${String(error)}`, undefined, 'ElasticJob');
+        this.logger.error(EVENT_LISTENER_FAILED(event.type, error), undefined, 'ElasticJob');
       }
     });
     return () => subscription.unsubscribe();

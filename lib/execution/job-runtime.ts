@@ -1,3 +1,4 @@
+import { JOB_STEP_FAILED } from '../elastic-job.messages.js';
 import type { LoggerService } from '@nestjs/common';
 import type { JobConfiguration } from '../config/job-configuration.js';
 import type { LocalJobSettings } from '../config/job-options.validator.js';
@@ -165,7 +166,7 @@ export class JobRuntime implements CoordinationListener {
       this.timer?.reschedule(scheduleOf(current));
     } catch (error) {
       this.deps.logger.error(
-        `Job "${this.jobName}": cannot apply the new schedule: ${String(error)}`,
+        JOB_STEP_FAILED(this.jobName, 'applying the new schedule', error),
         undefined,
         'ElasticJob',
       );
@@ -277,7 +278,7 @@ export class JobRuntime implements CoordinationListener {
       }
       return await this.execute(candidates, source, fireTime, config, assignment.count, session, queued);
     } catch (error) {
-      this.deps.logger.error(`Job "${this.jobName}": a fire failed: ${String(error)}`, undefined, 'ElasticJob');
+      this.deps.logger.error(JOB_STEP_FAILED(this.jobName, 'a fire', error), undefined, 'ElasticJob');
       return undefined;
     }
   }
@@ -607,7 +608,7 @@ export class JobRuntime implements CoordinationListener {
   }
 
   private warn(what: string, error: unknown): void {
-    this.deps.logger.warn(`Job "${this.jobName}": ${what} failed: ${String(error)}`, 'ElasticJob');
+    this.deps.logger.warn(JOB_STEP_FAILED(this.jobName, what, error), 'ElasticJob');
   }
 }
 

@@ -1,3 +1,4 @@
+import { LATCH_RELEASE_RETRYING } from '../elastic-job.messages.js';
 import { randomUUID } from 'node:crypto';
 import type { LoggerService } from '@nestjs/common';
 import { LockLostError } from '../errors/lock-lost.error.js';
@@ -140,10 +141,7 @@ export class ZookeeperLatch {
         // A lost session already took the ephemeral node with it.
         if (error instanceof RegistrySessionExpiredError || error instanceof RegistryClosedError) return;
         if (attempt === 0) {
-          this.host.logger.warn(
-            `Releasing lock node ${ownKey} failed, retrying until it is gone: ${String(error)}`,
-            REGISTRY_LOG_CONTEXT,
-          );
+          this.host.logger.warn(LATCH_RELEASE_RETRYING(ownKey, error), REGISTRY_LOG_CONTEXT);
         }
         await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, LATCH_RELEASE_MAX_DELAY_MS)));
       }

@@ -6,6 +6,7 @@ import {
   CONNECTION_LOST,
   SESSION_EXPIRED,
   SESSION_RENEWED,
+  STATE_LISTENER_FAILED,
 } from '../elastic-job.messages.js';
 import { RegistryCenterUnavailableError } from '../errors/registry-center-unavailable.error.js';
 import {
@@ -327,7 +328,7 @@ export class ZookeeperSession {
         listener(change);
       } catch (error) {
         this.logger.error(
-          `A connection state listener threw on ${change.state}: ${String(error)}`,
+          STATE_LISTENER_FAILED(change.state, error),
           error instanceof Error ? error.stack : undefined,
           REGISTRY_LOG_CONTEXT,
         );

@@ -9,7 +9,7 @@ import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ZookeeperRegistryCenter } from 'nestjs-elastic-job';
+import { ZookeeperRegistryCenter } from 'nestjs-elastic-job/registry';
 import { ensureZooKeeper, freePort, ZooKeeperTestingServer } from 'nestjs-elastic-job/testing';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -283,7 +283,7 @@ describe('a cluster of instances: exactly once per item per fire', () => {
       /shardingTotalCount 0 is invalid/,
     );
     await expect(first.operator.updateJobConfiguration(JOB, { name: 'x' } as never)).rejects.toThrow(
-      /name "x" is invalid; allowed: one of cron/,
+      /Unknown option "name" in the configuration changes of job "cluster-job"\. The options are cron, /,
     );
     const zk = await registries.open({ namespace });
     expect(await zk.getDirectly(`/${JOB}/config`)).toContain('cron: 0 0 3 * * ?');

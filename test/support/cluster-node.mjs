@@ -6,12 +6,8 @@
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import {
-  ELASTIC_JOB_REGISTRY_CENTER,
-  ElasticJob,
-  ElasticJobModule,
-  ZookeeperRegistryCenter,
-} from '../../dist/index.js';
+import { ELASTIC_JOB_REGISTRY_CENTER, ElasticJob, ElasticJobModule } from '../../dist/index.js';
+import { ZookeeperRegistryCenter } from '../../dist/registry/index.js';
 
 const env = process.env;
 const instanceId = env.INSTANCE_ID;

@@ -116,6 +116,22 @@ function setUp(options: { handler: JobHandler; executionTimeoutMs?: number; port
   return { port, runtime, events, types, logger };
 }
 
+/** One item whose first run is held until `release.open()`; the sources of its runs in order. */
+async function firstRunHeld() {
+  const release = gate();
+  const sources: ExecutionSource[] = [];
+  const set = setUp({
+    handler: async (context) => {
+      sources.push(context.executionSource);
+      if (sources.length === 1) await release.promise;
+    },
+  });
+  set.port.assignment = { count: 1, items: [0] };
+  const first = set.runtime.fire('NORMAL_TRIGGER', new Date(1_000));
+  await expect.poll(() => set.runtime.runningItems()).toEqual([0]);
+  return { ...set, sources, release, first };
+}
+
 describe('JobRuntime against a fake coordination port', () => {
   it('runs the plan’s items, tells each start and end, and releases each lease after its handler', async () => {
     const seen: ShardingContext[] = [];
@@ -137,17 +153,7 @@ describe('JobRuntime against a fake coordination port', () => {
   });
 
   it('runs an item that a fire finds running once more right after, as MISFIRE, however many fires overlap', async () => {
-    const release = gate();
-    const sources: ExecutionSource[] = [];
-    const { port, runtime, types } = setUp({
-      handler: async (context) => {
-        sources.push(context.executionSource);
-        if (sources.length === 1) await release.promise;
-      },
-    });
-    port.assignment = { count: 1, items: [0] };
-    const first = runtime.fire('NORMAL_TRIGGER', new Date(1_000));
-    await expect.poll(() => runtime.runningItems()).toEqual([0]);
+    const { port, runtime, types, sources, release, first } = await firstRunHeld();
     const rerun = runtime.nextRun({ source: 'MISFIRE', timeoutMs: 10_000 });
     await runtime.fire('NORMAL_TRIGGER', new Date(2_000));
     await runtime.fire('NORMAL_TRIGGER', new Date(3_000));
@@ -183,17 +189,7 @@ describe('JobRuntime against a fake coordination port', () => {
   });
 
   it('queues a trigger that finds the item running, and reports the queued run as the trigger’s', async () => {
-    const release = gate();
-    const sources: ExecutionSource[] = [];
-    const { port, runtime } = setUp({
-      handler: async (context) => {
-        sources.push(context.executionSource);
-        if (sources.length === 1) await release.promise;
-      },
-    });
-    port.assignment = { count: 1, items: [0] };
-    const first = runtime.fire('NORMAL_TRIGGER', new Date(1_000));
-    await expect.poll(() => runtime.runningItems()).toEqual([0]);
+    const { runtime, sources, release, first } = await firstRunHeld();
     const triggered = runtime.fire('MANUAL', new Date(2_000));
     release.open();
     await first;
@@ -318,17 +314,7 @@ describe('JobRuntime against a fake coordination port', () => {
   });
 
   it('runs failover items claimed while the item runs here right after, and hands back claims it cannot run', async () => {
-    const release = gate();
-    const sources: ExecutionSource[] = [];
-    const { port, runtime } = setUp({
-      handler: async (context) => {
-        sources.push(context.executionSource);
-        if (sources.length === 1) await release.promise;
-      },
-    });
-    port.assignment = { count: 1, items: [0] };
-    const first = runtime.fire('NORMAL_TRIGGER', new Date(1_000));
-    await expect.poll(() => runtime.runningItems()).toEqual([0]);
+    const { port, runtime, sources, release, first } = await firstRunHeld();
     port.listener!.onFailoverItems([0], 'session-1');
     release.open();
     await first;
