@@ -369,8 +369,8 @@ export class JobCoordinator implements JobCoordinationPort {
    * Returns whether the leave was written.
    */
   async beginLeave(): Promise<boolean> {
+    if (this.stopping) return true;
     const joined = this.state === CoordinatorState.Joined;
-    if (this.state === CoordinatorState.Closed) return true;
     this.state = joined ? CoordinatorState.Leaving : CoordinatorState.Left;
     // A join under way finishes first, so that what it writes is what the leave removes.
     await this.joining?.catch(() => undefined);

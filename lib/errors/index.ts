@@ -11,3 +11,4 @@ export * from './registry-operation.error.js';
 export * from './operation-not-visible.error.js';
 export * from './lock-lost.error.js';
 export * from './run-wait-timeout.error.js';
+export * from './invalid-registry-key.error.js';

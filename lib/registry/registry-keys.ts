@@ -1,10 +1,10 @@
-import { INVALID_REGISTRY_KEY } from '../elastic-job.messages.js';
+import { InvalidRegistryKeyError } from '../errors/invalid-registry-key.error.js';
 
 /** Throws unless `key` is an absolute, normalised path ("/", "/job", "/job/config"). */
 export function assertRegistryKey(key: string): void {
   if (key === '/') return;
   if (!key.startsWith('/') || key.endsWith('/') || key.includes('//')) {
-    throw new Error(INVALID_REGISTRY_KEY(key));
+    throw new InvalidRegistryKeyError(key);
   }
 }
 

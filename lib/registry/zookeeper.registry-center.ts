@@ -125,7 +125,8 @@ export class ZookeeperRegistryCenter implements RegistryCenter, CacheSource {
     await this.ensureNode(conn, this.toPath('/'));
   }
 
-  private run<T>(
+  /** An operation on `key`, bound to the session it starts on (a bad key rejects, never throws). */
+  private async run<T>(
     operation: string,
     key: string,
     fn: (conn: ZkConnection, path: string) => Promise<T>,

@@ -5,6 +5,7 @@ import {
   RegistryOperationError,
 } from '../../lib/errors/index.js';
 import { ZookeeperRegistryCenter } from '../../lib/registry/zookeeper.registry-center.js';
+import { InvalidRegistryKeyError } from '../../lib/errors/invalid-registry-key.error.js';
 import { useZooKeeperServer } from '../support/suite.js';
 import { freePort } from '../../lib/testing/index.js';
 import { sleep, uniqueNamespace, waitFor } from '../support/wait.js';
@@ -159,6 +160,7 @@ describe('registry center operations against a real ZooKeeper', () => {
   it('rejects invalid keys and options with messages naming what is allowed', async () => {
     const center = await fixture.open();
     await expect(center.persist('no-slash', 'x')).rejects.toThrow(/Invalid registry key "no-slash"/);
+    await expect(center.getDirectly('no-slash')).rejects.toBeInstanceOf(InvalidRegistryKeyError);
     await expect(center.persist('/a//b', 'x')).rejects.toThrow(/no empty segments/);
     expect(() => new ZookeeperRegistryCenter({ serverLists: 'localhost', namespace: 'x' })).toThrow(
       /zookeeper.serverLists "localhost": a list of "host:port"/,
