@@ -4,7 +4,8 @@ import type { ResolvedModuleOptions } from './config/module-options.js';
 import { ELASTIC_JOB_RESOLVED_OPTIONS } from './elastic-job.constants.js';
 import { NON_STATIC_PROVIDER } from './elastic-job.messages.js';
 import { ElasticJobMetadataAccessor } from './elastic-job-metadata.accessor.js';
-import { ElasticJobOrchestrator, type JobDefinition } from './elastic-job.orchestrator.js';
+import type { JobDefinition } from './config/job-definitions.js';
+import { ElasticJobOrchestrator } from './elastic-job.orchestrator.js';
 
 /**
  * Finds `@ElasticJob()` methods on singleton providers and controllers (request-scoped ones

@@ -7,17 +7,16 @@ import {
   type Type,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import type { JobConfiguration } from './config/job-configuration.js';
-import { resolveJobOptions, type LocalJobSettings } from './config/job-options.validator.js';
+import type { LocalJobSettings } from './config/job-options.validator.js';
 import type { ResolvedModuleOptions } from './config/module-options.js';
 import { JobConfigurationStore } from './coordination/job-configuration.store.js';
 import { reserveDefaultInstanceId, type InstanceIdentity } from './coordination/instance-identity.js';
 import { JobCoordinator } from './coordination/job-coordinator.js';
 import { JobNodePath } from './coordination/job-node-path.js';
 import { ClusterLog, jobList } from './cluster-log.js';
+import { resolveJobDefinitions, type JobDefinition } from './config/job-definitions.js';
 import type { JobEventInput } from './events/job-event-sink.js';
 import {
-  DUPLICATE_JOB,
   JOBS_DISABLED,
   JOBS_OFF,
   JOBS_REGISTERED,
@@ -31,7 +30,6 @@ import {
 } from './elastic-job.messages.js';
 import { ELASTIC_JOB_REGISTRY_CENTER, ELASTIC_JOB_RESOLVED_OPTIONS } from './elastic-job.constants.js';
 import { InvalidJobOptionsError } from './errors/invalid-job-options.error.js';
-import { JobConflictError } from './errors/job-conflict.error.js';
 import { JobNotFoundError } from './errors/job-not-found.error.js';
 import { JobsUnavailableError } from './errors/jobs-unavailable.error.js';
 import { JobEventStream } from './events/job-event-stream.js';
@@ -39,20 +37,11 @@ import { resolveErrorHandler } from './execution/error-handlers.js';
 import { forEachBounded } from './utils/for-each-bounded.js';
 import { EventLoopMonitor } from './execution/event-loop-monitor.js';
 import { JobRuntime } from './execution/job-runtime.js';
-import type { ElasticJobOptions } from './interfaces/elastic-job-options.interface.js';
 import type { JobErrorHandler } from './interfaces/job-error-handler.interface.js';
 import type { JobShardingStrategy } from './interfaces/job-sharding-strategy.interface.js';
 import { JobExecutionDecorator } from './job-execution.decorator.js';
 import type { RegistryCenter } from './registry/registry-center.interface.js';
 import { BUILT_IN_STRATEGIES } from './sharding/sharding-strategies.js';
-
-/** A decorated method found by discovery. */
-export interface JobDefinition {
-  options: ElasticJobOptions;
-  instance: object;
-  methodName: string;
-  className: string;
-}
 
 interface ManagedJob {
   definition: JobDefinition;
@@ -133,7 +122,7 @@ export class ElasticJobOrchestrator
   /** Validates every job, then connects and registers them all (called on module init). */
   async register(definitions: JobDefinition[]): Promise<void> {
     try {
-      const resolved = this.validate(definitions);
+      const resolved = resolveJobDefinitions(definitions, this.options.overwrite);
       const providers = resolved.map(({ definition, local }) => this.resolveProviders(definition.options.name, local));
       if (!this.options.enabled) {
         this.disabledJobNames = resolved.map(({ config }) => config.jobName);
@@ -212,36 +201,6 @@ export class ElasticJobOrchestrator
       await this.teardown();
       throw error;
     }
-  }
-
-  private validate(definitions: JobDefinition[]) {
-    const problems: string[] = [];
-    const seen = new Map<string, string>();
-    const resolved: Array<{
-      definition: JobDefinition;
-      config: JobConfiguration;
-      local: LocalJobSettings;
-      jobClassName: string;
-    }> = [];
-    for (const definition of definitions) {
-      const where = `${definition.className}.${definition.methodName}`;
-      const options = definition.options ?? ({} as ElasticJobOptions);
-      const result = resolveJobOptions(options, this.options.overwrite);
-      problems.push(...result.problems);
-      const first = seen.get(result.config.jobName);
-      if (first) {
-        throw new JobConflictError(DUPLICATE_JOB(result.config.jobName, first, where));
-      }
-      seen.set(result.config.jobName, where);
-      resolved.push({
-        definition,
-        config: result.config,
-        local: result.local,
-        jobClassName: result.local.jobClassName ?? where,
-      });
-    }
-    if (problems.length > 0) throw new InvalidJobOptionsError(problems);
-    return resolved;
   }
 
   private resolveProviders(jobName: string, local: LocalJobSettings) {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { resolveJobDefinitions } from '../../lib/config/job-definitions.js';
 import { applyConfigurationChanges, resolveJobOptions } from '../../lib/config/job-options.validator.js';
+import { InvalidJobOptionsError } from '../../lib/errors/invalid-job-options.error.js';
+import { JobConflictError } from '../../lib/errors/job-conflict.error.js';
 import { resolveModuleOptions } from '../../lib/config/module-options.js';
 import { resolveZookeeperConfiguration } from '../../lib/config/zookeeper-options.js';
 import { InvalidModuleOptionsError } from '../../lib/errors/invalid-module-options.error.js';
@@ -77,6 +80,49 @@ describe('@ElasticJob() options', () => {
     expect(problems).toEqual([]);
     expect(config.jobShardingStrategyType).toBeUndefined();
     expect(local.shardingStrategy).toBe(Strategy);
+  });
+});
+
+describe('the definitions discovery finds', () => {
+  const definition = (options: ElasticJobOptions, className = 'Jobs', methodName = 'run') => ({
+    options,
+    instance: {},
+    className,
+    methodName,
+  });
+
+  it('names the job root after the method unless jobClassName says otherwise', () => {
+    const [plain, named] = resolveJobDefinitions(
+      [definition(valid), definition({ ...valid, name: 'java', jobClassName: 'com.acme.OrderJob' }, 'Jobs', 'java')],
+      false,
+    );
+    expect(plain!.jobClassName).toBe('Jobs.run');
+    expect(named!.jobClassName).toBe('com.acme.OrderJob');
+  });
+
+  it('refuses a job name used twice, naming both methods', () => {
+    expect(() => resolveJobDefinitions([definition(valid, 'A'), definition(valid, 'B')], false)).toThrow(
+      JobConflictError,
+    );
+    expect(() => resolveJobDefinitions([definition(valid, 'A'), definition(valid, 'B')], false)).toThrow(
+      /Job name "orders" is used by both A.run and B.run/,
+    );
+  });
+
+  it('lists every problem of every job in one error', () => {
+    let error: unknown;
+    try {
+      resolveJobDefinitions(
+        [definition({ ...valid, cron: 'x' }), definition({ ...valid, name: 'other', shardingTotalCount: 0 })],
+        false,
+      );
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidJobOptionsError);
+    expect((error as Error).message).toMatch(
+      /Job "orders": cron "x" is invalid[\s\S]*Job "other": shardingTotalCount 0/,
+    );
   });
 });
 
