@@ -32,6 +32,7 @@ import { ELASTIC_JOB_REGISTRY_CENTER, ELASTIC_JOB_RESOLVED_OPTIONS } from './ela
 import { InvalidJobOptionsError } from './errors/invalid-job-options.error.js';
 import { JobNotFoundError } from './errors/job-not-found.error.js';
 import { JobsUnavailableError } from './errors/jobs-unavailable.error.js';
+import { EVENT_NAME_PREFIX, findAppEventEmitter } from './events/event-emitter-bridge.js';
 import { JobEventStream } from './events/job-event-stream.js';
 import { resolveErrorHandler } from './execution/error-handlers.js';
 import { forEachBounded } from './utils/for-each-bounded.js';
@@ -73,6 +74,7 @@ export class ElasticJobOrchestrator
   private readonly joinedJobs = new Set<ManagedJob>();
   private clusterLog: ClusterLog | undefined;
   private detachSessionEvents: (() => void) | undefined;
+  private detachEmitter: (() => void) | undefined;
   /** With `enabled: false`: the jobs found and checked, none of them registered. */
   private disabledJobNames: string[] = [];
   private readonly loopMonitor: EventLoopMonitor;
@@ -146,6 +148,9 @@ export class ElasticJobOrchestrator
         ),
       );
       this.events.bind(this.identity.instanceId, this.logger);
+      // Apps that use @nestjs/event-emitter get every job event there too (`elastic-job.{type}`).
+      const emitter = findAppEventEmitter(this.moduleRef);
+      if (emitter) this.detachEmitter = this.events.on((event) => emitter.emit(EVENT_NAME_PREFIX + event.type, event));
       this.clusterLog = new ClusterLog(this.logger, this.identity.instanceId, this.events);
       const emit = (event: JobEventInput) => this.events.emit(event);
       this.detachSessionEvents = this.registry.addConnectionStateListener(({ state, sessionId, newSession }) => {
@@ -310,6 +315,7 @@ export class ElasticJobOrchestrator
       job.coordinator.close();
     }
     this.detachSessionEvents?.();
+    this.detachEmitter?.();
     this.clusterLog?.close();
     this.events.complete();
     try {

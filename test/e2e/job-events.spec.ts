@@ -1,4 +1,10 @@
+import { Injectable } from '@nestjs/common';
+import { EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
+import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
+import { ElasticJobModule } from '../../lib/elastic-job.module.js';
+import { JobOperator } from '../../lib/job.operator.js';
+import { RecordingLogger } from '../support/registry.js';
 import { ELASTIC_JOB_REGISTRY_CENTER } from '../../lib/elastic-job.constants.js';
 import { JobEventStream } from '../../lib/events/job-event-stream.js';
 import type { JobEvent, JobEventOf } from '../../lib/interfaces/job-event.interface.js';
@@ -118,5 +124,39 @@ describe('the job event stream', () => {
     expect(lost[0]!.sessionId).toBe(old.id);
     expect(restored.sessionId).not.toBe(old.id);
     expect(a.events.indexOf(restored)).toBeGreaterThan(a.events.indexOf(lost[0]!));
+  });
+
+  it('reaches an app that uses @nestjs/event-emitter as elastic-job.{type} events', async () => {
+    const namespace = uniqueNamespace('events-emitter');
+    const heard: JobEvent[] = [];
+    @Injectable()
+    class Audit {
+      @OnEvent('elastic-job.item-finished')
+      finished(event: JobEvent) {
+        heard.push(event);
+      }
+    }
+    const Job = jobClass({ name: 'emitted', cron: NEVER, shardingTotalCount: 2 }, () => undefined);
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        EventEmitterModule.forRoot(),
+        ElasticJobModule.forRoot({
+          zookeeper: { serverLists: zookeeper.server().connectString, namespace, sessionTimeoutMs: 4_000 },
+          serverIp: '127.0.0.1',
+          logger: new RecordingLogger(),
+        }),
+      ],
+      providers: [Job, Audit],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      await app.get(JobOperator).triggerAndWait('emitted', { timeoutMs: 20_000 });
+      await waitFor('both items heard', () => heard.length === 2, 5_000);
+      expect(heard.map((event) => event.type)).toEqual(['item-finished', 'item-finished']);
+      expect(heard.map((event) => (event as JobEventOf<'item-finished'>).item).sort()).toEqual([0, 1]);
+    } finally {
+      await app.close();
+    }
   });
 });
