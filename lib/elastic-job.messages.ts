@@ -198,3 +198,9 @@ export const RECONCILE_RESHARDING = (job: string) =>
 
 export const RESHARDING_FORCED = (job: string, waitedMs: number) =>
   `Job "${job}": items still running after ${waitedMs} ms; resharding without waiting for them.`;
+
+/** Why a running item's `signal` was aborted (the reason of its ExecutionAbortedError). */
+export const ABORTED_AT_SHUTDOWN = 'the application is shutting down and the drain deadline passed';
+export const ABORTED_SESSION_LOST = 'this instance lost its ZooKeeper session, so the item is no longer its own';
+export const ABORTED_SESSION_AT_RISK =
+  'this instance has been cut off from ZooKeeper for most of its session timeout, so the item may no longer be its own';

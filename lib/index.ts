@@ -9,7 +9,6 @@ export { JobOperator, type RunWaitOptions } from './job.operator.js';
 export { JobExecutionDecorator } from './job-execution.decorator.js';
 export { ElasticJobErrorFilter, httpStatusOf } from './elastic-job-error.filter.js';
 export { ELASTIC_JOB_REGISTRY_CENTER } from './elastic-job.constants.js';
-export type { JobConfiguration } from './config/job-configuration.js';
 export { JobEventStream } from './events/job-event-stream.js';
 export * from './interfaces/index.js';
 export * from './errors/index.js';

@@ -1,4 +1,9 @@
-import { JOB_STEP_FAILED } from '../elastic-job.messages.js';
+import {
+  ABORTED_AT_SHUTDOWN,
+  ABORTED_SESSION_AT_RISK,
+  ABORTED_SESSION_LOST,
+  JOB_STEP_FAILED,
+} from '../elastic-job.messages.js';
 import type { LoggerService } from '@nestjs/common';
 import type { JobConfiguration } from '../config/job-configuration.js';
 import type { LocalJobSettings } from '../config/job-options.validator.js';
@@ -133,7 +138,7 @@ export class JobRuntime implements CoordinationListener {
     const remaining = deadline - Date.now();
     if (remaining > 0) await within(settled(), remaining);
     if (this.runningItems().length === 0) return;
-    this.abortAll('shutdown', 'the application is shutting down and the drain deadline passed');
+    this.abortAll('shutdown', ABORTED_AT_SHUTDOWN);
     await within(settled(), ABORT_GRACE_MS);
   }
 
@@ -197,7 +202,7 @@ export class JobRuntime implements CoordinationListener {
   onSessionLost(): void {
     this.keptRunning.clear();
     this.dropQueued();
-    this.abortAll('session', 'this instance lost its ZooKeeper session, so the item is no longer its own');
+    this.abortAll('session', ABORTED_SESSION_LOST);
   }
 
   /**
@@ -207,10 +212,7 @@ export class JobRuntime implements CoordinationListener {
    * if not, the survivors judge the nodes.
    */
   onSessionAtRisk(): void {
-    this.abortAll(
-      'session',
-      'this instance has been cut off from ZooKeeper for most of its session timeout, so the item may no longer be its own',
-    );
+    this.abortAll('session', ABORTED_SESSION_AT_RISK);
   }
 
   private dropQueued(): void {

@@ -9,3 +9,4 @@ export * from './job-run-result.interface.js';
 export * from './job-status.interface.js';
 export * from './execution-decorator.interface.js';
 export * from './zookeeper-configuration.interface.js';
+export * from './job-configuration.interface.js';
