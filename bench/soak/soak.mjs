@@ -230,15 +230,6 @@ export async function runSoak(options) {
   const endOfRun = Date.now();
   const { runs, intervals } = liveIntervals(records, lifecycle, endOfRun);
   const found = overlaps(intervals);
-  if (found.length > 0 || crashes.length > 0) {
-    // The whole record, to replay the verdict by hand: every line, the faults, the lifecycle.
-    const dir = join(dirname(fileURLToPath(import.meta.url)), '../../tmp/soak');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(
-      join(dir, `seed-${seed}-${started}.json`),
-      JSON.stringify({ seed, started, endOfRun, faults, crashes, lifecycle: [...lifecycle], records }),
-    );
-  }
   const settleMs = sessionTimeoutMs + 4_000;
   const quiet = (fire) =>
     fire > started + 5_000 &&
@@ -263,6 +254,15 @@ export async function runSoak(options) {
     'soak-slow',
     boundMs,
   );
+  if (found.length > 0 || crashes.length > 0 || counted.wrong.length > 0 || failover.some((entry) => entry.late)) {
+    // The whole record, to replay the verdict by hand: every line, the faults, the lifecycle.
+    const dir = join(dirname(fileURLToPath(import.meta.url)), '../../tmp/soak');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, `seed-${seed}-${started}.json`),
+      JSON.stringify({ seed, started, stoppedAt, endOfRun, faults, crashes, lifecycle: [...lifecycle], records }),
+    );
+  }
   const result = {
     seed,
     seconds,
