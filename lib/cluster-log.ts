@@ -56,7 +56,9 @@ export class ClusterLog {
     source: JobEventSource,
     private readonly windowMs = 1_000,
   ) {
-    this.detach = source.on((event) => this.record(event as ClusterEvent), TOLD);
+    // Fires are told at debug level only: without it, they are not even asked for.
+    const told = this.logger.debug ? TOLD : TOLD.filter((type) => type !== 'fire-scheduled');
+    this.detach = source.on((event) => this.record(event as ClusterEvent), told);
   }
 
   private record(event: ClusterEvent): void {

@@ -24,14 +24,17 @@ export class JobEventStream {
   private readonly subject = new Subject<JobEvent>();
   private instanceId = '';
   private logger: LoggerService = new Logger('ElasticJob');
+  /** Subscribers to every event, and to events of one type: an event nobody wants is not built. */
+  private everyType = 0;
+  private readonly byType = new Map<JobEventType, number>();
 
   /** Every event, as it happens. Hot: a subscriber sees what happens after it subscribes. */
-  readonly events$: Observable<JobEvent> = this.subject.asObservable();
+  readonly events$: Observable<JobEvent> = this.interested(undefined);
 
   /** The events of the given types only. */
   ofType<T extends JobEventType>(...types: T[]): Observable<JobEventOf<T>> {
     const wanted = new Set<JobEventType>(types);
-    return this.events$.pipe(filter((event): event is JobEventOf<T> => wanted.has(event.type)));
+    return this.interested(types).pipe(filter((event): event is JobEventOf<T> => wanted.has(event.type)));
   }
 
   /**
@@ -40,7 +43,7 @@ export class JobEventStream {
    */
   on(listener: (event: JobEvent) => void, types?: readonly JobEventType[]): () => void {
     const wanted = types ? new Set<JobEventType>(types) : undefined;
-    const subscription = this.subject.subscribe((event) => {
+    const subscription = this.interested(types).subscribe((event) => {
       if (wanted && !wanted.has(event.type)) return;
       try {
         listener(event);
@@ -51,9 +54,10 @@ export class JobEventStream {
     return () => subscription.unsubscribe();
   }
 
-  /** Whether anyone listens (so that building an event can be skipped). */
-  get observed(): boolean {
-    return this.subject.observed;
+  /** Whether anyone listens to events of `type` (any type, when not given). */
+  observed(type?: JobEventType): boolean {
+    if (this.everyType > 0) return true;
+    return type === undefined ? this.byType.size > 0 : (this.byType.get(type) ?? 0) > 0;
   }
 
   /** @internal Who tells the events, and where a failing listener is reported. */
@@ -64,12 +68,36 @@ export class JobEventStream {
 
   /** @internal Tells an event; stamps this instance and the time. */
   emit(event: JobEventInput): void {
-    if (!this.subject.observed) return;
+    if (!this.observed(event.type)) return;
     this.subject.next({ ...event, instanceId: this.instanceId, at: new Date() } as JobEvent);
   }
 
   /** @internal The app is closing: subscribers complete. */
   complete(): void {
     this.subject.complete();
+  }
+
+  /** The subject's events, counting the subscription as interest in `types` (all, when not given). */
+  private interested(types: readonly JobEventType[] | undefined): Observable<JobEvent> {
+    return new Observable<JobEvent>((subscriber) => {
+      this.count(types, 1);
+      const inner = this.subject.subscribe(subscriber);
+      return () => {
+        inner.unsubscribe();
+        this.count(types, -1);
+      };
+    });
+  }
+
+  private count(types: readonly JobEventType[] | undefined, delta: number): void {
+    if (!types) {
+      this.everyType += delta;
+      return;
+    }
+    for (const type of new Set(types)) {
+      const next = (this.byType.get(type) ?? 0) + delta;
+      if (next > 0) this.byType.set(type, next);
+      else this.byType.delete(type);
+    }
   }
 }
