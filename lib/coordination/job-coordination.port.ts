@@ -48,8 +48,6 @@ export interface JobCoordinationPort {
   readonly config: JobConfiguration;
   /** When this instance joined the job: its timer counts fires from then. */
   readonly joinedAt: Date | undefined;
-  /** Whether the registry is connected now. */
-  readonly connected: boolean;
 
   /** The runtime that is told what coordination sees (one). */
   attach(listener: CoordinationListener): void;

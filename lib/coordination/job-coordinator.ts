@@ -125,10 +125,6 @@ export class JobCoordinator implements JobCoordinationPort {
     return this.built.store.current();
   }
 
-  get connected(): boolean {
-    return this.registry.isConnected;
-  }
-
   /** For tests of the reconcile rule. */
   reconcile(): Promise<boolean> {
     return this.built.reconcile.reconcile();
@@ -449,7 +445,7 @@ export class JobCoordinator implements JobCoordinationPort {
     const session = this.liveSession();
     if (!session) {
       return {
-        skipped: this.connected
+        skipped: this.registry.isConnected
           ? 'this instance is not registered on its new ZooKeeper session yet; such a fire is dropped'
           : 'no connection to ZooKeeper; such a fire runs once if the same session comes back',
       };

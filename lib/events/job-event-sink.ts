@@ -7,6 +7,3 @@ export type JobEventInput = WithoutStamp<JobEvent>;
 
 /** Where coordination and execution tell what happened. Never throws. */
 export type JobEventSink = (event: JobEventInput) => void;
-
-/** A sink that tells nobody (tests, and instances that are off). */
-export const IGNORE_EVENTS: JobEventSink = () => undefined;

@@ -103,11 +103,6 @@ export class ZookeeperSession {
     return this.phase === 'CONNECTED';
   }
 
-  /** Not opened yet, or closed: no operation can run. */
-  get idleOrClosed(): boolean {
-    return this.phase === 'IDLE' || this.phase === 'CLOSED';
-  }
-
   connection(): ZkConnection {
     if (!this.conn || this.phase === 'CLOSED') throw new ZkCodeError(ZK.CLOSING, 'use', this.namespace);
     return this.conn;
@@ -407,7 +402,7 @@ export class ZookeeperSession {
   }
 
   /** Whether `session` is the session in use (connected, or suspended and hoping to resume). */
-  isCurrentSession(session: string): boolean {
+  private isCurrentSession(session: string): boolean {
     return (this.phase === 'CONNECTED' || this.phase === 'SUSPENDED') && this.conn?.sessionId === session;
   }
 

@@ -31,7 +31,6 @@ class FakePort implements JobCoordinationPort {
     extra: {},
   };
   readonly joinedAt = new Date();
-  connected = true;
   session: string | undefined = 'session-1';
   assignment: FireAssignment = { count: 3, items: [0, 1, 2] };
   listener: CoordinationListener | undefined;
@@ -253,13 +252,11 @@ describe('JobRuntime against a fake coordination port', () => {
     await expect.poll(() => runtime.runningItems()).toEqual([0, 1]);
     const heldSession = port.session;
     port.session = undefined;
-    port.connected = false;
     port.listener!.onSessionAtRisk();
     expect((await run)?.items.map((item) => item.status)).toEqual(['ABORTED', 'ABORTED']);
     await expect.poll(() => runtime.runningItems()).toEqual([]);
     expect(port.leases.map((lease) => lease.released)).toEqual([false, false]);
     port.session = heldSession;
-    port.connected = true;
     port.listener!.onSessionRestored(false);
     expect(port.leases.map((lease) => lease.released)).toEqual([true, true]);
   });
