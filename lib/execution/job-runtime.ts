@@ -420,6 +420,14 @@ export class JobRuntime implements CoordinationListener {
     try {
       const lease = await this.port.beginItem(item, session, source);
       if (!lease) return { handlerDone: Promise.resolve() };
+      if (this.port.liveSession() !== lease.session) {
+        // Leased on a session this instance can no longer count on (its process frozen or its
+        // loop blocked while the lease was taken, or the connection dropped since): not run.
+        // Kept as an aborted run's lease is, for the survivors to judge, or released if the
+        // same session comes back.
+        this.keptRunning.set(item, lease);
+        return { handlerDone: Promise.resolve() };
+      }
       const startedAt = new Date();
       this.deps.emit({
         type: 'item-started',

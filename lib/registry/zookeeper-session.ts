@@ -58,6 +58,8 @@ export class ZookeeperSession {
   private reopenTimer: NodeJS.Timeout | undefined;
   private suspendedAt = 0;
   private stallTimer: NodeJS.Timeout | undefined;
+  /** When the stall timer last ran (performance.now()); 0 until it watches. */
+  private stallCheckedAt = 0;
   private atRiskTimer: NodeJS.Timeout | undefined;
   private readonly phaseChanges = new EventEmitter();
   private readonly stateListeners = new Set<ConnectionStateListener>();
@@ -65,6 +67,8 @@ export class ZookeeperSession {
   private readonly serverLists: string;
   private readonly sessionTimeoutMs: number;
   private readonly connectionTimeoutMs: number;
+  /** Two thirds of the session timeout: past that, the client itself gives the connection up. */
+  private readonly stallLimitMs: number;
 
   constructor(
     settings: ResolvedZookeeperConfiguration,
@@ -76,6 +80,7 @@ export class ZookeeperSession {
     this.serverLists = settings.serverLists;
     this.sessionTimeoutMs = settings.sessionTimeoutMs;
     this.connectionTimeoutMs = settings.connectionTimeoutMs;
+    this.stallLimitMs = Math.floor((settings.sessionTimeoutMs * 2) / 3);
     this.phaseChanges.setMaxListeners(0);
   }
 
@@ -99,8 +104,9 @@ export class ZookeeperSession {
     return this.phase === 'CLOSED';
   }
 
+  /** Connected, and not stalled so long that the session can no longer be counted on. */
   get isConnected(): boolean {
-    return this.phase === 'CONNECTED';
+    return this.phase === 'CONNECTED' && this.stallMs() < this.stallLimitMs;
   }
 
   connection(): ZkConnection {
@@ -138,24 +144,40 @@ export class ZookeeperSession {
    * a reconnect, and meanwhile run what was overdue on a session that is gone. So a stall of
    * two thirds of the session timeout (past which the client itself gives the connection up)
    * ends the session here, at once, before any timer due later than STALL_CHECK_MS into the
-   * stall runs on it (a job's fire, a handler's own timer). What was already running, or is
-   * called back by I/O first, may run a moment before.
+   * stall runs on it (a job's fire, a handler's own timer). A timer due earlier finds the
+   * session not connected, and a reply that comes in first is checked before it is handed on
+   * (`run`); what was already running when the process froze runs on a moment after the thaw.
    */
   private watchForStalls(): void {
-    const limit = Math.floor((this.sessionTimeoutMs * 2) / 3);
-    let last = performance.now();
+    this.stallCheckedAt = performance.now();
     this.stallTimer = setInterval(() => {
-      const now = performance.now();
-      // Monotonic: a step of the wall clock is no stall.
-      const stall = Math.round(now - last - STALL_CHECK_MS);
-      last = now;
-      if (stall < limit || (this.phase !== 'CONNECTED' && this.phase !== 'SUSPENDED')) return;
-      this.expire(
-        `this process did not run for ${stall} ms (frozen, or its event loop blocked), so no heartbeat went out ` +
-          `for ${Math.round((stall / this.sessionTimeoutMs) * 100)}% of the session timeout`,
-      );
+      this.checkForStall();
+      this.stallCheckedAt = performance.now();
     }, STALL_CHECK_MS);
     this.stallTimer.unref();
+  }
+
+  /**
+   * Ends the session when the process has not run for two thirds of the session timeout.
+   * Called by the stall timer, and by every reply before it is handed on: at a thaw, the
+   * loop runs the I/O that came in during the freeze before its timers, and a reply (the
+   * `running` node of an item created just before the freeze) would otherwise start work on
+   * a session the server has already expired, a moment before the timer ends it. Returns
+   * whether the session was ended here.
+   */
+  private checkForStall(): boolean {
+    const stall = this.stallMs();
+    if (stall < this.stallLimitMs || (this.phase !== 'CONNECTED' && this.phase !== 'SUSPENDED')) return false;
+    this.expire(
+      `this process did not run for ${stall} ms (frozen, or its event loop blocked), so no heartbeat went out ` +
+        `for ${Math.round((stall / this.sessionTimeoutMs) * 100)}% of the session timeout`,
+    );
+    return true;
+  }
+
+  /** How late the stall timer is. Monotonic: a step of the wall clock is no stall. */
+  private stallMs(): number {
+    return this.stallCheckedAt === 0 ? 0 : Math.round(performance.now() - this.stallCheckedAt - STALL_CHECK_MS);
   }
 
   close(): void {
@@ -386,8 +408,9 @@ export class ZookeeperSession {
     }
     const generation = this.sessionGeneration;
     for (let attempt = 0; ; attempt += 1) {
+      let result: T;
       try {
-        return await fn(this.connection(), path);
+        result = await fn(this.connection(), path);
       } catch (error) {
         if (!(error instanceof ZkCodeError)) throw error;
         if (this.closed) throw new RegistryClosedError(operation, path);
@@ -398,6 +421,11 @@ export class ZookeeperSession {
         }
         throw this.translate(operation, error, generation);
       }
+      if (this.checkForStall() || generation !== this.sessionGeneration) {
+        // Done on a session that is gone, or that this process can no longer count on.
+        throw new RegistrySessionExpiredError(operation, path, ZK.SESSIONEXPIRED, 'SESSIONEXPIRED');
+      }
+      return result;
     }
   }
 

@@ -293,6 +293,27 @@ describe('JobRuntime against a fake coordination port', () => {
     expect(types(1)).toEqual([]);
   });
 
+  it('runs nothing leased on a session that is gone by the time the lease comes back, and keeps the lease', async () => {
+    const ran: number[] = [];
+    const port = new FakePort();
+    const beginItem = port.beginItem.bind(port);
+    // The lease is granted, but the session is lost while its reply was on its way (a process
+    // frozen with its fence in flight, thawed after the server expired the session).
+    port.beginItem = async (item, session, source) => {
+      const lease = await beginItem(item, session, source);
+      port.session = undefined;
+      return lease;
+    };
+    port.assignment = { count: 3, items: [1] };
+    const { runtime, types } = setUp({ port, handler: (context) => void ran.push(context.shardingItem) });
+    const run = await runtime.fire('NORMAL_TRIGGER', new Date(1_000));
+    expect(run?.items).toEqual([]);
+    expect(ran).toEqual([]);
+    expect(types(1)).toEqual([]);
+    // Kept for the survivors to judge: never released on a session that is gone.
+    expect(port.leases.map((lease) => [lease.item, lease.released])).toEqual([[1, false]]);
+  });
+
   it('tells a handler that throws, even synchronously, as FAILED, and still releases its lease', async () => {
     const { port, runtime, events, logger } = setUp({
       handler: () => {
