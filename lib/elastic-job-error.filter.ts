@@ -1,6 +1,8 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpStatus, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ElasticJobError } from './errors/elastic-job.error.js';
+import { ExecutionLogUnavailableError } from './errors/execution-log-unavailable.error.js';
+import { InvalidHistoryQueryError } from './errors/invalid-history-query.error.js';
 import { InvalidJobOptionsError } from './errors/invalid-job-options.error.js';
 import { JobConflictError } from './errors/job-conflict.error.js';
 import { OperationNotVisibleError } from './errors/operation-not-visible.error.js';
@@ -13,10 +15,12 @@ import { RegistryOperationError } from './errors/registry-operation.error.js';
 /** The HTTP status an `ElasticJobError` stands for. */
 export function httpStatusOf(error: ElasticJobError): number {
   if (error instanceof JobNotFoundError) return HttpStatus.NOT_FOUND;
-  if (error instanceof InvalidJobOptionsError) return HttpStatus.BAD_REQUEST;
+  if (error instanceof InvalidJobOptionsError || error instanceof InvalidHistoryQueryError)
+    return HttpStatus.BAD_REQUEST;
   if (error instanceof JobConflictError) return HttpStatus.CONFLICT;
   if (
     error instanceof JobsUnavailableError ||
+    error instanceof ExecutionLogUnavailableError ||
     error instanceof RegistryCenterUnavailableError ||
     error instanceof RegistryOperationError ||
     error instanceof LockTimeoutError ||

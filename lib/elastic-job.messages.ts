@@ -204,3 +204,36 @@ export const ABORTED_AT_SHUTDOWN = 'the application is shutting down and the dra
 export const ABORTED_SESSION_LOST = 'this instance lost its ZooKeeper session, so the item is no longer its own';
 export const ABORTED_SESSION_AT_RISK =
   'this instance has been cut off from ZooKeeper for most of its session timeout, so the item may no longer be its own';
+
+// ------------------------------------------------------------------ the execution log
+
+const describeError = (error: unknown) => (error instanceof Error ? error.message || error.name : String(error));
+
+export const EXECUTION_LOG_FAILING = (error: unknown, queued: number, bound: number) =>
+  `The execution log cannot write to its database (${describeError(error)}). Jobs keep running; ` +
+  `rows wait (${queued} now, up to ${bound}) and are written when it is back, retried every few seconds.`;
+
+export const EXECUTION_LOG_BACK = (downMs: number, dropped: number) =>
+  `The execution log writes to its database again, after ${Math.round(downMs / 1000)} s` +
+  (dropped > 0 ? `; ${dropped} rows were dropped in all since the start, for want of room.` : '; nothing was dropped.');
+
+export const EXECUTION_LOG_DROPPING = (sinceLast: number, total: number, bound: number) =>
+  `The execution log dropped ${sinceLast} rows: ${bound} were already waiting for the database ` +
+  `(${total} dropped in all since the start). Raise tracing.maxQueuedRows, or look at the database.`;
+
+export const EXECUTION_LOG_REFUSED = (rows: number, error: unknown) =>
+  `The execution log's database refused ${rows} rows, which are dropped: ${describeError(error)}. ` +
+  'Are JOB_EXECUTION_LOG and JOB_STATUS_TRACE_LOG of the shape ElasticJob creates?';
+
+export const EXECUTION_LOG_NOT_FLUSHED = (rows: number) =>
+  `The execution log could not write its last ${rows} rows before the shutdown deadline; they are lost.`;
+
+export const EXECUTION_LOG_RETENTION_FAILED = (error: unknown) =>
+  `The execution log could not delete its old rows (${describeError(error)}); it tries again in an hour.`;
+
+export const TRACING_NEEDS_PG =
+  'The execution log (tracing: { type: "RDB", dataSource }) needs the "pg" package: npm install pg';
+
+export const HISTORY_NEEDS_TRACING = (what: string) =>
+  `${what} needs the execution log: give ElasticJobModule the option tracing: { type: "RDB", dataSource } ` +
+  '(a pg.Pool, a pool configuration or a postgres:// connection string).';

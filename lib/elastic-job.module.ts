@@ -13,6 +13,8 @@ import { ElasticJobOrchestrator } from './elastic-job.orchestrator.js';
 import { JobEventStream } from './events/job-event-stream.js';
 import { JobOperator } from './job.operator.js';
 import { ZookeeperRegistryCenter } from './registry/zookeeper.registry-center.js';
+import { ExecutionHistory } from './tracing/execution-history.js';
+import { ExecutionLog } from './tracing/execution-log.js';
 
 /**
  * `ElasticJobModule.forRoot({ zookeeper: { serverLists, namespace } })`, or `forRootAsync`
@@ -38,7 +40,9 @@ import { ZookeeperRegistryCenter } from './registry/zookeeper.registry-center.js
     ElasticJobExplorer,
     JobOperator,
     JobEventStream,
+    ExecutionLog,
+    ExecutionHistory,
   ],
-  exports: [JobOperator, JobEventStream],
+  exports: [JobOperator, JobEventStream, ExecutionHistory],
 })
 export class ElasticJobModule extends ConfigurableModuleClass {}

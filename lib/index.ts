@@ -10,6 +10,7 @@ export { JobExecutionDecorator } from './job-execution.decorator.js';
 export { ElasticJobErrorFilter, httpStatusOf } from './elastic-job-error.filter.js';
 export { ELASTIC_JOB_REGISTRY_CENTER } from './elastic-job.constants.js';
 export { JobEventStream } from './events/job-event-stream.js';
+export { ExecutionHistory } from './tracing/execution-history.js';
 export * from './interfaces/index.js';
 export * from './errors/index.js';
 export type { RegistryCenter } from './registry/registry-center.interface.js';

@@ -6,6 +6,7 @@ import type { ExecutionDecorator } from '../interfaces/execution-decorator.inter
 import { UNKNOWN_OPTION } from '../elastic-job.messages.js';
 import { detectServerIp } from '../utils/server-ip.js';
 import { unknownKeys } from '../utils/closest-name.js';
+import { resolveTracingConfiguration, type ResolvedTracingConfiguration } from '../tracing/tracing-options.js';
 import { resolveZookeeperConfiguration, type ResolvedZookeeperConfiguration } from './zookeeper-options.js';
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -21,6 +22,7 @@ export interface ResolvedModuleOptions {
   shutdownTimeoutMs: number;
   logger: LoggerService;
   executionDecorator: ExecutionDecorator | undefined;
+  tracing: ResolvedTracingConfiguration | undefined;
 }
 
 const KNOWN: Record<keyof ElasticJobModuleOptions, true> = {
@@ -34,6 +36,7 @@ const KNOWN: Record<keyof ElasticJobModuleOptions, true> = {
   shutdownTimeoutMs: true,
   logger: true,
   executionDecorator: true,
+  tracing: true,
 };
 /** `isGlobal` is `forRoot`'s own, and may reach a factory's result too. */
 const MODULE_OPTION_KEYS: readonly string[] = [...Object.keys(KNOWN), 'isGlobal'];
@@ -101,5 +104,6 @@ export function resolveModuleOptions(options: ElasticJobModuleOptions | undefine
     shutdownTimeoutMs: shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
     logger: options.logger === false ? SILENT : (options.logger ?? new Logger()),
     executionDecorator: options.executionDecorator,
+    tracing: resolveTracingConfiguration(options.tracing),
   };
 }

@@ -12,3 +12,5 @@ export * from './operation-not-visible.error.js';
 export * from './lock-lost.error.js';
 export * from './run-wait-timeout.error.js';
 export * from './invalid-registry-key.error.js';
+export * from './execution-log-unavailable.error.js';
+export * from './invalid-history-query.error.js';

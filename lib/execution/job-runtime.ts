@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   ABORTED_AT_SHUTDOWN,
   ABORTED_SESSION_AT_RISK,
@@ -258,27 +259,28 @@ export class JobRuntime implements CoordinationListener {
       const { session, assignment } = plan;
       const config = this.port.config;
       if (config.maxTimeDiffSeconds >= 0 && !(await this.clockTolerable(config))) return undefined;
+      const running = assignment.items.filter((item) => this.items.get(item)?.running);
+      const candidates = assignment.items.filter(
+        (item) => !running.includes(item) && !this.port.isFailoverElsewhere(item),
+      );
+      // One task id for the whole of this instance's part of the fire, as ElasticJob has it.
+      const id = taskId(this.jobName, assignment.items, this.deps.instanceId);
       this.deps.emit({
         type: 'fire-scheduled',
         job: this.jobName,
         fireTime,
         source,
         items: assignment.items,
+        queued: running,
         shardingTotalCount: assignment.count,
+        taskId: id,
       });
-      const candidates: number[] = [];
       const queued: Array<Promise<ItemResult | undefined>> = [];
-      for (const item of assignment.items) {
-        const state = this.items.get(item);
-        if (state?.running) {
-          const rerun = this.queueAfterRun(item, state, source, fireTime, config, session);
-          if (rerun) queued.push(rerun);
-          continue;
-        }
-        if (this.port.isFailoverElsewhere(item)) continue;
-        candidates.push(item);
+      for (const item of running) {
+        const rerun = this.queueAfterRun(item, this.items.get(item)!, source, fireTime, config, session);
+        if (rerun) queued.push(rerun);
       }
-      return await this.execute(candidates, source, fireTime, config, assignment.count, session, queued);
+      return await this.execute(candidates, source, fireTime, config, assignment.count, session, { queued, running, taskId: id });
     } catch (error) {
       this.deps.logger.error(JOB_STEP_FAILED(this.jobName, 'a fire', error), undefined, 'ElasticJob');
       return undefined;
@@ -327,6 +329,10 @@ export class JobRuntime implements CoordinationListener {
     return undefined;
   }
 
+  /**
+   * Runs `items` together as one task (ElasticJob's task id). A fire passes what it queued
+   * behind items still running here: it is told as finished even with nothing to start.
+   */
   private async execute(
     items: number[],
     source: ExecutionSource,
@@ -334,19 +340,33 @@ export class JobRuntime implements CoordinationListener {
     config: JobConfiguration,
     shardingTotalCount: number,
     session: string,
-    queued: ReadonlyArray<Promise<ItemResult | undefined>> = [],
+    fire?: { queued: ReadonlyArray<Promise<ItemResult | undefined>>; running: readonly number[]; taskId: string },
   ): Promise<JobRunResult> {
-    const id = taskId(this.jobName, items, this.deps.instanceId);
+    const id = fire?.taskId ?? taskId(this.jobName, items, this.deps.instanceId);
     const waiters = [...this.waiters].filter((waiter) => !waiter.source || waiter.source === source);
     for (const waiter of waiters) this.waiters.delete(waiter);
     const parameters = itemParameters(config);
+    if (items.length > 0) this.deps.emit({ type: 'fire-started', job: this.jobName, taskId: id, fireTime, source, items });
     const ran = await Promise.all(
       items.map((item) =>
         this.runItem(item, source, fireTime, id, config, shardingTotalCount, parameters.get(item), session),
       ),
     );
+    if (items.length > 0 || fire) {
+      this.deps.emit({
+        type: 'fire-finished',
+        job: this.jobName,
+        taskId: id,
+        fireTime,
+        source,
+        items: ran
+          .filter((result): result is ItemResult => result !== undefined)
+          .map(({ item, status, error }) => (status === 'SUCCEEDED' ? { item, status } : { item, status, error })),
+        queued: fire?.running ?? [],
+      });
+    }
     // Items whose fence said no (running elsewhere, or the session gone) did not run here.
-    const results = [...ran, ...(await Promise.all(queued))]
+    const results = [...ran, ...(await Promise.all(fire?.queued ?? []))]
       .filter((result): result is ItemResult => result !== undefined)
       .sort((a, b) => a.item - b.item);
     const run: JobRunResult = { jobName: this.jobName, taskId: id, executionSource: source, fireTime, items: results };
@@ -429,10 +449,12 @@ export class JobRuntime implements CoordinationListener {
         return { handlerDone: Promise.resolve() };
       }
       const startedAt = new Date();
+      const executionId = randomUUID();
       this.deps.emit({
         type: 'item-started',
         job: this.jobName,
         item,
+        executionId,
         taskId: context.taskId,
         source,
         fireTime: context.fireTime,
@@ -464,6 +486,7 @@ export class JobRuntime implements CoordinationListener {
         type: 'item-finished',
         job: this.jobName,
         item,
+        executionId,
         taskId: context.taskId,
         source,
         fireTime: context.fireTime,

@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ExecutionDecorator } from './execution-decorator.interface.js';
+import type { TracingConfiguration } from './tracing-configuration.interface.js';
 import type { ZookeeperConfiguration } from './zookeeper-configuration.interface.js';
 
 export interface ElasticJobModuleOptions {
@@ -26,4 +27,9 @@ export interface ElasticJobModuleOptions {
   logger?: LoggerService | false;
   /** Wraps every item execution (tracing, metrics, context). */
   executionDecorator?: ExecutionDecorator;
+  /**
+   * The execution log: every item run and status change in PostgreSQL, in ElasticJob's
+   * tables, read back through `ExecutionHistory`. Needs the `pg` package. Default: none.
+   */
+  tracing?: TracingConfiguration;
 }

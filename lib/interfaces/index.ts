@@ -10,3 +10,5 @@ export * from './job-status.interface.js';
 export * from './execution-decorator.interface.js';
 export * from './zookeeper-configuration.interface.js';
 export * from './job-configuration.interface.js';
+export * from './tracing-configuration.interface.js';
+export * from './execution-history.interface.js';

@@ -20,9 +20,40 @@ export interface FireScheduledEvent extends JobEventBase {
   type: 'fire-scheduled';
   fireTime: Date;
   source: ExecutionSource;
-  /** This instance's items for the fire (possibly none); an item still running here is queued instead. */
+  /** This instance's items for the fire (possibly none). */
   items: readonly number[];
+  /** Those of `items` still running here from an earlier fire: they run again right after it (misfire), or not at all. */
+  queued: readonly number[];
   shardingTotalCount: number;
+  /** ElasticJob's task id of this instance's part of the fire. */
+  taskId: string;
+}
+
+/**
+ * This instance starts running items together: a fire's (its timer, a trigger, a misfire
+ * catch-up), a misfire rerun's, or failed-over items'. Each item's fence may still refuse it.
+ */
+export interface FireStartedEvent extends JobEventBase {
+  type: 'fire-started';
+  taskId: string;
+  fireTime: Date;
+  source: ExecutionSource;
+  items: readonly number[];
+}
+
+/**
+ * Everything that `fire-started` started is over here (or, for a fire with nothing to start,
+ * the fire is done): the items that ran, each with how it ended.
+ */
+export interface FireFinishedEvent extends JobEventBase {
+  type: 'fire-finished';
+  taskId: string;
+  fireTime: Date;
+  source: ExecutionSource;
+  /** Items that ran (their fence passed), in item order. */
+  items: ReadonlyArray<{ item: number; status: ItemStatus; error?: unknown }>;
+  /** Items of the fire still running here from an earlier one, queued behind it. */
+  queued: readonly number[];
 }
 
 /** A fire this instance could not take part in (no session, or not registered on it yet). */
@@ -36,6 +67,8 @@ export interface FireSkippedEvent extends JobEventBase {
 export interface ItemStartedEvent extends JobEventBase {
   type: 'item-started';
   item: number;
+  /** This run's id (a UUID): the id of its row in the execution log. */
+  executionId: string;
   /** ElasticJob's task id: `{job}@-@{items}@-@{READY}@-@{serverIp}@-@{pid}`. */
   taskId: string;
   source: ExecutionSource;
@@ -49,6 +82,8 @@ export interface ItemStartedEvent extends JobEventBase {
 export interface ItemFinishedEvent extends JobEventBase {
   type: 'item-finished';
   item: number;
+  /** The same as the `item-started` of this run. */
+  executionId: string;
   taskId: string;
   source: ExecutionSource;
   fireTime: Date;
@@ -125,6 +160,8 @@ export interface SessionRestoredEvent extends EventBase {
 export type JobEvent =
   | FireScheduledEvent
   | FireSkippedEvent
+  | FireStartedEvent
+  | FireFinishedEvent
   | ItemStartedEvent
   | ItemFinishedEvent
   | MisfireSetEvent

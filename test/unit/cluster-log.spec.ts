@@ -55,7 +55,9 @@ describe('ClusterLog', () => {
       fireTime: at,
       source: 'NORMAL_TRIGGER',
       items: [0, 2],
+      queued: [],
       shardingTotalCount: 3,
+      taskId: 'orders@-@0,2@-@READY@-@10.0.0.1@-@1',
     });
     events.emit({
       type: 'fire-scheduled',
@@ -63,7 +65,9 @@ describe('ClusterLog', () => {
       fireTime: at,
       source: 'NORMAL_TRIGGER',
       items: [],
+      queued: [],
       shardingTotalCount: 3,
+      taskId: 'idle@-@@-@READY@-@10.0.0.1@-@1',
     });
     for (let i = 0; i < 20; i += 1)
       events.emit({
@@ -72,7 +76,9 @@ describe('ClusterLog', () => {
         fireTime: at,
         source: 'NORMAL_TRIGGER',
         items: [1],
+        queued: [],
         shardingTotalCount: 3,
+        taskId: `job-${i}@-@1@-@READY@-@10.0.0.1@-@1`,
       });
     events.emit({ type: 'fire-skipped', job: 'orders', fireTime: at, reason: 'no connection to ZooKeeper' });
     events.emit({ type: 'fire-skipped', job: 'reports', fireTime: at, reason: 'no connection to ZooKeeper' });

@@ -7,6 +7,7 @@ const started = {
   type: 'item-started',
   job: 'orders',
   item: 0,
+  executionId: '0b6d0a38-4a8e-4f0e-9d1c-0d6c1f3b2a11',
   taskId: 't',
   source: 'NORMAL_TRIGGER',
   fireTime: new Date(0),

@@ -1,0 +1,328 @@
+import type { LoggerService } from '@nestjs/common';
+import type { TracingPool } from '../interfaces/tracing-configuration.interface.js';
+import {
+  EXECUTION_LOG_BACK,
+  EXECUTION_LOG_DROPPING,
+  EXECUTION_LOG_FAILING,
+  EXECUTION_LOG_NOT_FLUSHED,
+  EXECUTION_LOG_REFUSED,
+} from '../elastic-job.messages.js';
+import { ensureSchema } from './execution-log.schema.js';
+import type { ExecutionRow, LogRow, StatusTraceRow } from './execution-log.rows.js';
+
+export interface WriterSettings {
+  maxQueuedRows: number;
+  batchSize: number;
+  flushIntervalMs: number;
+}
+
+/** Retries after a failed write wait this long, doubling up to RETRY_MAX_MS. */
+const RETRY_FIRST_MS = 250;
+const RETRY_MAX_MS = 5_000;
+/** Rows dropped are told at most this often. */
+const DROP_WARNING_INTERVAL_MS = 30_000;
+const LOG_CONTEXT = 'ElasticJobExecutionLog';
+
+const EXECUTION_COLUMNS = [
+  'id',
+  'job_name',
+  'task_id',
+  'hostname',
+  'ip',
+  'sharding_item',
+  'execution_source',
+  'failure_cause',
+  'is_success',
+  'start_time',
+  'complete_time',
+] as const;
+
+const STATUS_COLUMNS = [
+  'id',
+  'job_name',
+  'original_task_id',
+  'task_id',
+  'slave_id',
+  'execution_type',
+  'sharding_item',
+  'state',
+  'message',
+  'creation_time',
+] as const;
+
+function placeholders(rows: number, columns: number): string {
+  const groups: string[] = [];
+  for (let r = 0; r < rows; r += 1) {
+    const cells: string[] = [];
+    for (let c = 1; c <= columns; c += 1) cells.push(`$${r * columns + c}`);
+    groups.push(`(${cells.join(', ')})`);
+  }
+  return groups.join(', ');
+}
+
+/**
+ * One statement for many runs. A row written at a run's start and again at its end (in
+ * another batch) is completed by its second write; a start written after its end (a retry)
+ * changes nothing.
+ */
+function executionStatement(rows: ExecutionRow[]): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  for (const row of rows) {
+    values.push(
+      row.id,
+      row.jobName,
+      row.taskId,
+      row.hostname,
+      row.ip,
+      row.shardingItem,
+      row.executionSource,
+      row.failureCause,
+      row.isSuccess,
+      row.startTime,
+      row.completeTime,
+    );
+  }
+  return {
+    text:
+      `INSERT INTO JOB_EXECUTION_LOG (${EXECUTION_COLUMNS.join(', ')}) VALUES ${placeholders(rows.length, EXECUTION_COLUMNS.length)} ` +
+      'ON CONFLICT (id) DO UPDATE SET is_success = EXCLUDED.is_success, complete_time = EXCLUDED.complete_time, ' +
+      'failure_cause = EXCLUDED.failure_cause WHERE EXCLUDED.complete_time IS NOT NULL',
+    values,
+  };
+}
+
+/** One statement for many status rows; a retried row (same id) is not written twice. */
+function statusStatement(rows: StatusTraceRow[]): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  for (const row of rows) {
+    values.push(
+      row.id,
+      row.jobName,
+      row.originalTaskId,
+      row.taskId,
+      row.slaveId,
+      row.executionType,
+      row.shardingItem,
+      row.state,
+      row.message,
+      row.creationTime,
+    );
+  }
+  return {
+    text:
+      `INSERT INTO JOB_STATUS_TRACE_LOG (${STATUS_COLUMNS.join(', ')}) VALUES ${placeholders(rows.length, STATUS_COLUMNS.length)} ` +
+      'ON CONFLICT (id) DO NOTHING',
+    values,
+  };
+}
+
+/** What the writer has done, for tests, benchmarks and the console. */
+export interface WriterCounters {
+  /** Rows written. */
+  written: number;
+  /** Rows dropped because the queue was full. */
+  dropped: number;
+  /** Rows waiting. */
+  queued: number;
+  /** Statements that failed (each is retried). */
+  failedWrites: number;
+}
+
+/**
+ * Writes rows in the background, in batches (one multi-row statement per table), never in a
+ * fire's way: `add` only queues. The queue is bounded; when the database is down or slow, rows
+ * wait up to the bound, then new ones are dropped, counted, and told at most every 30 s. A
+ * failed write is retried with a growing delay until it succeeds (the pool reconnects); the
+ * tables are created before the first write.
+ */
+export class ExecutionLogWriter {
+  private queue: LogRow[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> | undefined;
+  private schemaReady = false;
+  private failingSince: number | undefined;
+  private retryDelayMs = RETRY_FIRST_MS;
+  private droppedSinceWarning = 0;
+  private lastDropWarning = 0;
+  private closed = false;
+  readonly counters: WriterCounters = { written: 0, dropped: 0, queued: 0, failedWrites: 0 };
+
+  constructor(
+    private readonly pool: TracingPool,
+    private readonly settings: WriterSettings,
+    private readonly logger: LoggerService,
+  ) {}
+
+  /** Queues rows; never blocks, never throws. */
+  add(rows: readonly LogRow[]): void {
+    if (this.closed) return;
+    for (const row of rows) {
+      if (this.queue.length >= this.settings.maxQueuedRows) {
+        this.drop(1);
+        continue;
+      }
+      this.queue.push(row);
+    }
+    this.counters.queued = this.queue.length;
+    this.schedule();
+  }
+
+  /** Creates the tables now (once); false when the database cannot be reached. */
+  async prepare(): Promise<boolean> {
+    try {
+      await this.ensureSchema();
+      return true;
+    } catch (error) {
+      this.failed(error);
+      return false;
+    }
+  }
+
+  /**
+   * Writes what is queued, retrying until `deadline` (epoch ms); what is left then is told
+   * and given up. No row is taken after this.
+   */
+  async close(deadline: number): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    while (Date.now() < deadline) {
+      if (this.writing) await within(this.writing, deadline - Date.now());
+      else if (this.queue.length === 0) break;
+      else {
+        const wrote = await within(this.write(), deadline - Date.now());
+        if (wrote === false && Date.now() < deadline) await sleep(Math.min(this.retryDelayMs, deadline - Date.now()));
+      }
+    }
+    if (this.queue.length > 0) {
+      this.logger.warn(EXECUTION_LOG_NOT_FLUSHED(this.queue.length), LOG_CONTEXT);
+      this.counters.dropped += this.queue.length;
+      this.queue = [];
+      this.counters.queued = 0;
+    }
+  }
+
+  private drop(count: number): void {
+    this.counters.dropped += count;
+    this.droppedSinceWarning += count;
+    const now = Date.now();
+    if (now - this.lastDropWarning >= DROP_WARNING_INTERVAL_MS) {
+      this.logger.warn(
+        EXECUTION_LOG_DROPPING(this.droppedSinceWarning, this.counters.dropped, this.settings.maxQueuedRows),
+        LOG_CONTEXT,
+      );
+      this.lastDropWarning = now;
+      this.droppedSinceWarning = 0;
+    }
+  }
+
+  private schedule(): void {
+    if (this.closed || this.writing || this.timer || this.queue.length === 0) return;
+    const full = this.queue.length >= this.settings.batchSize;
+    const delay = this.failingSince !== undefined ? this.retryDelayMs : full ? 0 : this.settings.flushIntervalMs;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.write().then(() => this.schedule());
+    }, delay);
+    this.timer.unref();
+  }
+
+  /** One batch; resolves false when it failed (it stays queued, first in line). */
+  private write(): Promise<boolean> {
+    const batch = this.queue.slice(0, this.settings.batchSize);
+    if (batch.length === 0) return Promise.resolve(true);
+    const run = (async () => {
+      try {
+        await this.ensureSchema();
+        const executions = new Map<string, ExecutionRow>();
+        const statuses: StatusTraceRow[] = [];
+        for (const entry of batch) {
+          // A run's start and end in one batch: one row, the completed one.
+          if (entry.table === 'execution') executions.set(entry.row.id, entry.row);
+          else statuses.push(entry.row);
+        }
+        if (executions.size > 0) {
+          const { text, values } = executionStatement([...executions.values()]);
+          await this.pool.query(text, values);
+        }
+        if (statuses.length > 0) {
+          const { text, values } = statusStatement(statuses);
+          await this.pool.query(text, values);
+        }
+        // Rows queued meanwhile went behind the batch.
+        this.queue.splice(0, batch.length);
+        this.counters.written += batch.length;
+        this.counters.queued = this.queue.length;
+        this.succeeded();
+        return true;
+      } catch (error) {
+        this.counters.failedWrites += 1;
+        if (isRefusedData(error)) {
+          // Retrying would fail the same way and hold every row behind it.
+          this.queue.splice(0, batch.length);
+          this.counters.dropped += batch.length;
+          this.counters.queued = this.queue.length;
+          this.logger.error(EXECUTION_LOG_REFUSED(batch.length, error), undefined, LOG_CONTEXT);
+          return true;
+        }
+        this.failed(error);
+        return false;
+      }
+    })();
+    const writing = run.then(() => undefined);
+    this.writing = writing;
+    void writing.finally(() => {
+      if (this.writing === writing) this.writing = undefined;
+    });
+    return run;
+  }
+
+  private async ensureSchema(): Promise<void> {
+    if (this.schemaReady) return;
+    await ensureSchema(this.pool);
+    this.schemaReady = true;
+  }
+
+  private failed(error: unknown): void {
+    if (this.failingSince === undefined) {
+      this.failingSince = Date.now();
+      this.retryDelayMs = RETRY_FIRST_MS;
+      this.logger.warn(EXECUTION_LOG_FAILING(error, this.queue.length, this.settings.maxQueuedRows), LOG_CONTEXT);
+      return;
+    }
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, RETRY_MAX_MS);
+  }
+
+  private succeeded(): void {
+    if (this.failingSince === undefined) return;
+    this.logger.log(EXECUTION_LOG_BACK(Date.now() - this.failingSince, this.counters.dropped), LOG_CONTEXT);
+    this.failingSince = undefined;
+    this.retryDelayMs = RETRY_FIRST_MS;
+  }
+}
+
+/**
+ * The database refused the rows themselves (SQLSTATE class 22, data exception; 23, integrity
+ * constraint; 42, a syntax error or a table of another shape), not the connection.
+ */
+function isRefusedData(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|42)[0-9A-Z]{3}$/.test(code);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/** `work`'s outcome, or undefined once `ms` have passed. */
+async function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), Math.max(ms, 0));
+      }),
+    ]);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
