@@ -6,108 +6,19 @@
  * an empty file, so a test runner's global teardown can kill servers of a worker that died.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, createConnection } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ZkConnection } from '../registry/zookeeper.client.js';
+import { freePort, trackServerProcess } from './server-process.js';
 import { INSTALL_HELP, locateZooKeeper } from './zookeeper-installation.js';
 
 const HOST = '127.0.0.1';
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 const SLF4J_SIMPLE = '/usr/share/java/slf4j-simple.jar';
-const PID_DIR_ENV = 'ELASTIC_JOB_TESTING_PID_DIR';
 const LOG_ENV = 'ZOOKEEPER_TESTING_LOG';
-
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of running) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
-}
-
-/**
- * Kills the JVM when this process dies, however it dies (a `kill -9` of a test runner
- * included, which runs no exit hook): a shell waits for the end of a pipe whose writing end
- * only this process holds, and kills the server when it comes.
- */
-function killWithThisProcess(jvm: ChildProcess): void {
-  if (!jvm.pid || process.platform === 'win32') return;
-  const watchdog = spawn(
-    '/bin/sh',
-    ['-c', 'read -r line; kill -9 "$1" 2>/dev/null', 'zookeeper-watchdog', String(jvm.pid)],
-    {
-      stdio: ['pipe', 'ignore', 'ignore'],
-      detached: true,
-    },
-  );
-  watchdog.on('error', () => undefined);
-  watchdog.stdin?.on('error', () => undefined);
-  watchdog.unref();
-  (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-  jvm.once('exit', () => watchdog.kill('SIGKILL'));
-}
-
-/** Records a pid where the run's global teardown finds it, even if this process dies hard. */
-function recordPid(pid: number): void {
-  const dir = process.env[PID_DIR_ENV];
-  if (dir) writeFileSync(join(dir, String(pid)), '');
-}
-
-function forgetPid(pid: number | undefined): void {
-  const dir = process.env[PID_DIR_ENV];
-  if (dir && pid) rmSync(join(dir, String(pid)), { force: true });
-}
-
-/**
- * A free loopback port below the kernel's ephemeral range, so that no outgoing connection can
- * take it as its local port between a stop and a restart of the server that owns it.
- */
-export async function freePort(): Promise<number> {
-  const [low] = ephemeralRange();
-  const ceiling = Math.max(low - 1, 2_000);
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    const port = 1_500 + Math.floor(Math.random() * (ceiling - 1_500));
-    if (handedOut.has(port)) continue;
-    if (await canBind(port)) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-  throw new Error('no free port found below the ephemeral range');
-}
-
-const handedOut = new Set<number>();
-
-function ephemeralRange(): [number, number] {
-  try {
-    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    if (low && high) return [low, high];
-  } catch {
-    // not Linux
-  }
-  return [32_768, 60_999];
-}
-
-function canBind(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, HOST, () => server.close(() => resolve(true)));
-  });
-}
 
 /** Sends a four-letter-word command and returns the whole reply. */
 export function fourLetterWord(port: number, command: string, timeoutMs = 2_000): Promise<string> {
@@ -293,7 +204,6 @@ export class ZooKeeperTestingServer {
     if (this.child) return;
     const installation = locateZooKeeper();
     if (!installation) throw new Error(`ZooKeeper was not found.\n${INSTALL_HELP}`);
-    installExitHook();
     this.output = '';
     const child = spawn(
       installation.java,
@@ -322,12 +232,8 @@ export class ZooKeeperTestingServer {
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
-    running.add(child);
-    killWithThisProcess(child);
-    if (child.pid) recordPid(child.pid);
+    trackServerProcess(child, 'zookeeper');
     child.on('exit', () => {
-      running.delete(child);
-      forgetPid(child.pid);
       if (this.child === child) this.child = undefined;
     });
     this.child = child;

@@ -99,7 +99,7 @@ describe('execution log rows, as ElasticJob writes them', () => {
         }),
         origin,
       ),
-    ].map((entry) => entry.row as Record<string, unknown>);
+    ].map((entry) => entry.row as unknown as Record<string, unknown>);
     expect(
       rows.map((row) => [row.state, row.taskId, row.slaveId, row.executionType, row.shardingItem, row.originalTaskId]),
     ).toEqual([
