@@ -151,6 +151,50 @@ describe('JobRuntime against a fake coordination port', () => {
     expect(runtime.runningItems()).toEqual([]);
   });
 
+  it('tells a fire as one task: scheduled, started, each item with its own execution id, finished with each outcome', async () => {
+    const { runtime, events } = setUp({
+      handler: (context) => {
+        if (context.shardingItem === 1) throw new Error('item 1 failed');
+      },
+    });
+    await runtime.fire('NORMAL_TRIGGER', new Date(1_000));
+    const taskId = 'job@-@0,1,2@-@READY@-@10.0.0.1@-@1';
+    expect(events.filter((event) => !('item' in event))).toEqual([
+      expect.objectContaining({ type: 'fire-scheduled', taskId, items: [0, 1, 2], queued: [] }),
+      expect.objectContaining({ type: 'fire-started', taskId, items: [0, 1, 2], source: 'NORMAL_TRIGGER' }),
+      expect.objectContaining({
+        type: 'fire-finished',
+        taskId,
+        queued: [],
+        items: [
+          { item: 0, status: 'SUCCEEDED' },
+          { item: 1, status: 'FAILED', error: expect.objectContaining({ message: 'item 1 failed' }) },
+          { item: 2, status: 'SUCCEEDED' },
+        ],
+      }),
+    ]);
+    const ids = events.flatMap((event) => ('executionId' in event ? [[event.item, event.executionId]] : []));
+    expect(ids.length).toBe(6);
+    for (const item of [0, 1, 2]) {
+      const mine = ids.filter(([of]) => of === item).map(([, id]) => id);
+      expect(mine.length).toBe(2);
+      expect(mine[0]).toBe(mine[1]);
+    }
+    expect(new Set(ids.map(([, id]) => id)).size).toBe(3);
+  });
+
+  it('tells a fire whose items all still run here as finished at once, with them queued', async () => {
+    const { runtime, events, release, first } = await firstRunHeld();
+    await runtime.fire('NORMAL_TRIGGER', new Date(2_000));
+    expect(events.filter((event) => event.type === 'fire-finished').at(-1)).toMatchObject({
+      fireTime: new Date(2_000),
+      items: [],
+      queued: [0],
+    });
+    release.open();
+    await first;
+  });
+
   it('runs an item that a fire finds running once more right after, as MISFIRE, however many fires overlap', async () => {
     const { port, runtime, types, sources, release, first } = await firstRunHeld();
     const rerun = runtime.nextRun({ source: 'MISFIRE', timeoutMs: 10_000 });
