@@ -280,7 +280,11 @@ export class JobRuntime implements CoordinationListener {
         const rerun = this.queueAfterRun(item, this.items.get(item)!, source, fireTime, config, session);
         if (rerun) queued.push(rerun);
       }
-      return await this.execute(candidates, source, fireTime, config, assignment.count, session, { queued, running, taskId: id });
+      return await this.execute(candidates, source, fireTime, config, assignment.count, session, {
+        queued,
+        running,
+        taskId: id,
+      });
     } catch (error) {
       this.deps.logger.error(JOB_STEP_FAILED(this.jobName, 'a fire', error), undefined, 'ElasticJob');
       return undefined;
@@ -346,7 +350,8 @@ export class JobRuntime implements CoordinationListener {
     const waiters = [...this.waiters].filter((waiter) => !waiter.source || waiter.source === source);
     for (const waiter of waiters) this.waiters.delete(waiter);
     const parameters = itemParameters(config);
-    if (items.length > 0) this.deps.emit({ type: 'fire-started', job: this.jobName, taskId: id, fireTime, source, items });
+    if (items.length > 0)
+      this.deps.emit({ type: 'fire-started', job: this.jobName, taskId: id, fireTime, source, items });
     const ran = await Promise.all(
       items.map((item) =>
         this.runItem(item, source, fireTime, id, config, shardingTotalCount, parameters.get(item), session),
