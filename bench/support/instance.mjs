@@ -7,6 +7,7 @@
 //   EVENTS=starts: one line per item start (default); EVENTS=none: only the summary lines
 //   REPORT_ASSIGNED=1: print {"event":"assigned"} once every job has an owner for every item
 //   AUTO_START=false: join the cluster and fire only on the stdin command "start"
+//   TRACING=postgres://...: the execution log on (its rows written there)
 // Stdout: JSON lines. Commands on stdin: "stats" prints requests, memory and lateness samples.
 import 'reflect-metadata';
 import { createInterface } from 'node:readline';
@@ -86,6 +87,7 @@ Module({
             logger: false,
             shutdownTimeoutMs: 3000,
             autoStart: env.AUTO_START !== 'false',
+            ...(env.TRACING ? { tracing: { type: 'RDB', dataSource: env.TRACING } } : {}),
           }),
         ],
   providers: [BenchJobs],

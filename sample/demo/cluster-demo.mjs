@@ -10,7 +10,14 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ZookeeperRegistryCenter } from 'nestjs-elastic-job/registry';
-import { ensureZooKeeper, freePort, ZooKeeperTestingServer } from 'nestjs-elastic-job/testing';
+import {
+  ensurePostgres,
+  ensureZooKeeper,
+  freePort,
+  PostgresTestingServer,
+  ZooKeeperTestingServer,
+} from 'nestjs-elastic-job/testing';
+import pg from 'pg';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SAMPLE_MAIN = join(ROOT, 'sample', 'dist', 'main.js');
@@ -33,6 +40,9 @@ is killed with SIGKILL and when a new one joins. Ctrl-C stops everything it star
       --session-timeout <ms> ZooKeeper session timeout of the instances (default 5000)
       --zookeeper <hosts>   use this ZooKeeper instead of 127.0.0.1:2181 or a local one
       --duration <s>        stop by itself after this many seconds (default: run until Ctrl-C)
+      --no-history          do not record the execution log (by default a local PostgreSQL is
+                            started, or installed first when it can be, and the instances'
+                            runs are written to it; its summary is printed at the end)
   -h, --help                this text`;
 
 // ------------------------------------------------------------------ options
@@ -48,6 +58,7 @@ function parseOptions(argv) {
       'session-timeout': { type: 'string', default: '5000' },
       zookeeper: { type: 'string' },
       duration: { type: 'string' },
+      'no-history': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -67,6 +78,7 @@ function parseOptions(argv) {
     sessionTimeoutMs: Math.trunc(number('session-timeout', 1_000, 120_000)),
     zookeeper: values.zookeeper,
     durationMs: values.duration === undefined ? undefined : number('duration', 1, 86_400) * 1000,
+    history: !values['no-history'],
   };
 }
 
@@ -130,6 +142,21 @@ async function obtainZooKeeper(options) {
   };
 }
 
+// ------------------------------------------------------------------ PostgreSQL
+
+/** A local PostgreSQL for the execution log, or undefined (said why) when there can be none. */
+async function obtainPostgres() {
+  try {
+    ensurePostgres((line) => say(line));
+    say('starting a local PostgreSQL for the execution log...');
+    const server = await PostgresTestingServer.start({ detached: true });
+    return server;
+  } catch (error) {
+    say(dim(`no execution log: ${String(error?.message ?? error).split('\n')[0]}`));
+    return undefined;
+  }
+}
+
 // ------------------------------------------------------------------ the demo
 
 class Demo {
@@ -152,6 +179,15 @@ class Demo {
     const zk = await obtainZooKeeper(this.options);
     this.zk = zk;
     say(`ZooKeeper ${zk.serverLists} (${zk.origin}), namespace /${NAMESPACE}`);
+    if (this.options.history) {
+      this.postgres = await obtainPostgres();
+      if (this.postgres) {
+        say(
+          `execution log: ${this.postgres.connectionString} (pid ${this.postgres.pid}), tables job_execution_log ` +
+            `and job_status_trace_log; each instance answers GET /jobs/{name}/history`,
+        );
+      }
+    }
     say(
       `jobs: region-report (6 items, one per region, every 3 s) and archive ` +
         `(3 items of ~8 s, failover on, every 20 s); session timeout ${seconds(this.options.sessionTimeoutMs)}`,
@@ -196,6 +232,7 @@ class Demo {
         PORT: String(port),
         SAMPLE_EVENTS: 'json',
         LOG_LEVELS: 'warn,error',
+        ...(this.postgres ? { TRACING_URL: this.postgres.connectionString } : {}),
       },
     });
     const instance = { label, child, pid: child.pid, port, spawnedAt: Date.now(), running: new Map(), alive: true };
@@ -369,7 +406,34 @@ class Demo {
     await this.zk?.registry.close();
     if (this.zk?.server) await this.zk.server.close();
     this.printSummary();
+    if (this.postgres) {
+      await this.printHistory().catch((error) => say(red(`execution log: ${error.message ?? error}`)));
+      await this.postgres.close();
+    }
     this.finished?.();
+  }
+
+  /** What the execution log holds, as a query over it would tell it. */
+  async printHistory() {
+    const db = new pg.Client({ connectionString: this.postgres.connectionString });
+    await db.connect();
+    try {
+      const { rows } = await db.query(
+        `SELECT job_name, execution_source, count(*)::int AS runs,
+                count(*) FILTER (WHERE complete_time IS NOT NULL AND NOT is_success)::int AS failed,
+                count(*) FILTER (WHERE complete_time IS NULL)::int AS unfinished
+           FROM job_execution_log GROUP BY job_name, execution_source ORDER BY job_name, execution_source`,
+      );
+      say(`execution log (${this.postgres.connectionString}, removed now the demo ends):`);
+      for (const row of rows) {
+        say(
+          `  ${row.job_name}, ${row.execution_source}: ${row.runs} runs, ${row.failed} failed` +
+            (row.unfinished ? `, ${row.unfinished} never completed (their instance was killed)` : ''),
+        );
+      }
+    } finally {
+      await db.end();
+    }
   }
 
   /** What the record says: each region-report item once per fire, or not. */

@@ -36,6 +36,8 @@ export class AppModule {
             // The code's job settings win over what an earlier version left in ZooKeeper.
             overwrite: true,
             executionDecorator: sample.jsonEvents ? new ExecutionEventsDecorator() : undefined,
+            // The execution log, when a database is given: GET /jobs/{name}/history reads it.
+            tracing: sample.tracingUrl ? { type: 'RDB', dataSource: sample.tracingUrl } : undefined,
           }),
         }),
       ],

@@ -16,6 +16,8 @@ export interface SampleConfig {
   archiveBatchMs: number;
   /** `SAMPLE_EVENTS=json`: one JSON line per item start and end on stdout (read by the demo). */
   jsonEvents: boolean;
+  /** `TRACING_URL`: a postgres:// URL for the execution log; none by default. */
+  tracingUrl?: string;
 }
 
 export const SAMPLE_CONFIG = Symbol('SAMPLE_CONFIG');
@@ -39,5 +41,6 @@ export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Sampl
     serverIp: env.SERVER_IP || undefined,
     archiveBatchMs: number('ARCHIVE_BATCH_MS', 1_000),
     jsonEvents: env.SAMPLE_EVENTS === 'json',
+    tracingUrl: env.TRACING_URL || undefined,
   };
 }

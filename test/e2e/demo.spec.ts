@@ -94,6 +94,10 @@ describe('npm start (the cluster demo)', () => {
       expect(pids).toHaveLength(3);
       const zooKeeperPid = /pid (\d+), data in/.exec(output);
       if (zooKeeperPid) pids.push(Number(zooKeeperPid[1]));
+      // The execution log: a PostgreSQL started for it, gone at the end too.
+      const postgresPid = /execution log: postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres \(pid (\d+)\)/.exec(output);
+      expect(postgresPid).not.toBeNull();
+      pids.push(Number(postgresPid![1]));
       expect(pids.filter(isAlive)).toEqual([]);
 
       expect(output).toMatch(/region-report +0:[AB] 1:[AB] 2:[AB] 3:[AB] 4:[AB] 5:[AB]  leader [AB]/);
@@ -107,6 +111,9 @@ describe('npm start (the cluster demo)', () => {
       expect(output).toMatch(
         /archive: \d+ fires, \d+ item runs, 0 ran twice in one fire, 0 not run, [1-3] failed over/,
       );
+      // What the execution log recorded, summed up from its table.
+      expect(output).toMatch(/ {2}archive, FAILOVER: [1-3] runs, 0 failed/);
+      expect(output).toMatch(/ {2}region-report, NORMAL_TRIGGER: \d+ runs, 0 failed/);
     } finally {
       demo.signal('SIGKILL');
     }

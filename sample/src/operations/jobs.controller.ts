@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query } from '@nestjs/common';
-import { JobOperator } from 'nestjs-elastic-job';
+import { ExecutionHistory, JobOperator } from 'nestjs-elastic-job';
 
 /**
  * Operating the cluster's jobs over HTTP with `JobOperator`. Any instance answers for the
@@ -7,7 +7,10 @@ import { JobOperator } from 'nestjs-elastic-job';
  */
 @Controller('jobs')
 export class JobsController {
-  constructor(private readonly operator: JobOperator) {}
+  constructor(
+    private readonly operator: JobOperator,
+    private readonly history: ExecutionHistory,
+  ) {}
 
   /** The jobs of this application, with their configuration as it stands in ZooKeeper. */
   @Get()
@@ -34,6 +37,15 @@ export class JobsController {
   @Get(':name/sharding')
   sharding(@Param('name') name: string) {
     return this.operator.getShardingInfo(name);
+  }
+
+  /**
+   * The job's last runs, newest first, from the execution log (with `TRACING_URL` set; a 503
+   * otherwise). `?outcome=failed` for the failures.
+   */
+  @Get(':name/history')
+  runs(@Param('name') name: string, @Query('outcome') outcome?: 'succeeded' | 'failed' | 'running') {
+    return this.history.executions({ jobName: name, outcome, limit: 50 });
   }
 
   /** The live instances: server, leadership, items. */
