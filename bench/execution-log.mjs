@@ -6,7 +6,7 @@ import { ExecutionLogWriter } from '../dist/tracing/execution-log.writer.js';
 import { rowsOf } from '../dist/tracing/execution-log.rows.js';
 import { ensurePostgres, PostgresTestingServer } from 'nestjs-elastic-job/testing';
 import pg from 'pg';
-import { Instance, sleep } from './support/cluster.mjs';
+import { latenessSamples } from './support/cluster.mjs';
 import { round, summarize } from './support/stats.mjs';
 
 export const title = 'Execution log: fire lateness with it on and off, and rows per second';
@@ -24,27 +24,22 @@ async function lateness(server, postgres, rounds, phaseS, log) {
   for (let r = 1; r <= rounds; r += 1) {
     // Alternate which goes first, so that neither always runs on a warmer machine.
     for (const kind of r % 2 === 1 ? kinds : [...kinds].reverse()) {
-      const instance = new Instance(`127.0.0.1@-@log${r}${kind.key}`, {
-        ZK: server.connectString,
-        NAMESPACE: `bench-log-${Date.now()}`,
-        JOBS: String(JOBS),
-        JOB: 'logged',
-        COUNT: '1',
-        EVENTS: 'none',
-        ...kind.env,
-      });
-      try {
-        await instance.ready();
-        await sleep(3_000); // warm-up, discarded
-        await instance.stats();
-        await sleep(phaseS * 1000);
-        const { lateness: sample } = await instance.stats();
-        samples[kind.key].push(...sample);
-        const s = summarize(sample);
-        log(`  round ${r}, ${kind.label}: ${sample.length} runs, p50 ${s.p50} ms, p99 ${s.p99} ms`);
-      } finally {
-        await instance.stop();
-      }
+      const sample = await latenessSamples(
+        `127.0.0.1@-@log${r}${kind.key}`,
+        {
+          ZK: server.connectString,
+          NAMESPACE: `bench-log-${Date.now()}`,
+          JOBS: String(JOBS),
+          JOB: 'logged',
+          COUNT: '1',
+          EVENTS: 'none',
+          ...kind.env,
+        },
+        phaseS,
+      );
+      samples[kind.key].push(...sample);
+      const s = summarize(sample);
+      log(`  round ${r}, ${kind.label}: ${sample.length} runs, p50 ${s.p50} ms, p99 ${s.p99} ms`);
     }
   }
   return { off: summarize(samples.off), on: summarize(samples.on) };

@@ -1,7 +1,7 @@
 // Fire lateness: handler start minus scheduled fire time, for 100 jobs firing every second on
 // one instance, beside the same 100 jobs under a plain @nestjs/schedule @Cron, in one run
 // (the kinds take turns, so drift of the machine's load hits them alike).
-import { Instance, sleep } from './support/cluster.mjs';
+import { latenessSamples } from './support/cluster.mjs';
 import { round, summarize } from './support/stats.mjs';
 
 export const title = 'Fire lateness, 100 jobs every second';
@@ -22,27 +22,22 @@ export async function run({ server, rounds = 2, phaseS = 15, log }) {
   const samples = Object.fromEntries(KINDS.map((kind) => [kind.key, []]));
   for (let r = 1; r <= rounds; r += 1) {
     for (const kind of KINDS) {
-      const instance = new Instance(`127.0.0.1@-@late${r}${kind.key}`, {
-        ZK: server.connectString,
-        NAMESPACE: `bench-lateness-${Date.now()}`,
-        JOBS: String(JOBS),
-        JOB: 'late',
-        COUNT: '1',
-        EVENTS: 'none',
-        ...kind.env,
-      });
-      try {
-        await instance.ready();
-        await sleep(3_000); // warm-up, discarded
-        await instance.stats();
-        await sleep(phaseS * 1000);
-        const { lateness } = await instance.stats();
-        samples[kind.key].push(...lateness);
-        const s = summarize(lateness);
-        log(`  round ${r}, ${kind.label}: ${lateness.length} runs, p50 ${s.p50} ms, p99 ${s.p99} ms`);
-      } finally {
-        await instance.stop();
-      }
+      const sample = await latenessSamples(
+        `127.0.0.1@-@late${r}${kind.key}`,
+        {
+          ZK: server.connectString,
+          NAMESPACE: `bench-lateness-${Date.now()}`,
+          JOBS: String(JOBS),
+          JOB: 'late',
+          COUNT: '1',
+          EVENTS: 'none',
+          ...kind.env,
+        },
+        phaseS,
+      );
+      samples[kind.key].push(...sample);
+      const s = summarize(sample);
+      log(`  round ${r}, ${kind.label}: ${sample.length} runs, p50 ${s.p50} ms, p99 ${s.p99} ms`);
     }
   }
   const summaries = Object.fromEntries(KINDS.map((kind) => [kind.key, summarize(samples[kind.key])]));

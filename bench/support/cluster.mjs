@@ -221,3 +221,20 @@ export class AssignmentWatcher {
     this.cache.close();
   }
 }
+
+/**
+ * One instance's fire lateness: starts it with `env`, discards a 3 s warm-up, then returns
+ * the handler-start-minus-fire-time samples of `phaseS` seconds.
+ */
+export async function latenessSamples(id, env, phaseS) {
+  const instance = new Instance(id, env);
+  try {
+    await instance.ready();
+    await sleep(3_000); // warm-up, discarded
+    await instance.stats();
+    await sleep(phaseS * 1000);
+    return (await instance.stats()).lateness;
+  } finally {
+    await instance.stop();
+  }
+}

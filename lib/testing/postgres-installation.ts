@@ -4,7 +4,8 @@
  * when this process is root the server runs as the `postgres` system user.
  */
 import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { installDebianPackage, isRoot } from './debian-package.js';
 import { delimiter, join } from 'node:path';
 
 const DEBIAN_ROOT = '/usr/lib/postgresql';
@@ -53,10 +54,6 @@ function debianBins(): string[] {
     .sort((a, b) => Number(b) - Number(a))
     .map((version) => join(DEBIAN_ROOT, version, 'bin'))
     .filter(hasServer);
-}
-
-function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
 }
 
 function lookUpUser(name: string): PostgresServerUser | undefined {
@@ -123,21 +120,7 @@ export function ensurePostgres(log: (message: string) => void = console.log): Po
     assertCanRunServer(found);
     return found;
   }
-  const hasApt = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
-  if (!isRoot() || !hasApt) {
-    throw new Error(`PostgreSQL was not found.\n${POSTGRES_INSTALL_HELP}`);
-  }
-  log('PostgreSQL not found: installing the Debian package "postgresql" (apt-get)...');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'postgresql'], {
-    stdio: 'inherit',
-    env,
-  });
-  const installed = locatePostgres();
-  if (!installed) {
-    throw new Error(`apt-get installed "postgresql" but no usable server was found.\n${POSTGRES_INSTALL_HELP}`);
-  }
+  const installed = installDebianPackage('postgresql', 'PostgreSQL', locatePostgres, POSTGRES_INSTALL_HELP, log);
   assertCanRunServer(installed);
   return installed;
 }

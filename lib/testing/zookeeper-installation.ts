@@ -2,7 +2,8 @@
  * Finds a ZooKeeper server installation (and Java) for the testing servers, the test suite
  * and the demo; installs Debian's `zookeeper` package when allowed.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { installDebianPackage } from './debian-package.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -61,21 +62,5 @@ export const INSTALL_HELP =
 export function ensureZooKeeper(log: (message: string) => void = console.log): ZooKeeperInstallation {
   const found = locateZooKeeper();
   if (found) return found;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const hasApt = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
-  if (!isRoot || !hasApt) {
-    throw new Error(`ZooKeeper was not found.\n${INSTALL_HELP}`);
-  }
-  log('ZooKeeper not found: installing the Debian package "zookeeper" (apt-get)...');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'zookeeper'], {
-    stdio: 'inherit',
-    env,
-  });
-  const installed = locateZooKeeper();
-  if (!installed) {
-    throw new Error(`apt-get installed "zookeeper" but no usable server was found.\n${INSTALL_HELP}`);
-  }
-  return installed;
+  return installDebianPackage('zookeeper', 'ZooKeeper', locateZooKeeper, INSTALL_HELP, log);
 }
