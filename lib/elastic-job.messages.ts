@@ -207,11 +207,25 @@ export const ABORTED_SESSION_AT_RISK =
 
 // ------------------------------------------------------------------ the execution log
 
-const describeError = (error: unknown) => (error instanceof Error ? error.message || error.name : String(error));
+/** An error as one line: its message, its code, and for a connection refused on every address, each of them. */
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  const inner =
+    error instanceof AggregateError ? error.errors.map((each: unknown) => describeError(each)).join('; ') : '';
+  const cause = error.cause !== undefined && !inner ? describeError(error.cause) : '';
+  return [
+    error.message || error.name,
+    typeof code === 'string' ? `(${code})` : '',
+    inner || cause ? `: ${inner || cause}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
 
 export const EXECUTION_LOG_FAILING = (error: unknown, queued: number, bound: number) =>
   `The execution log cannot write to its database (${describeError(error)}). Jobs keep running; ` +
-  `rows wait (${queued} now, up to ${bound}) and are written when it is back, retried every few seconds.`;
+  `rows wait (${queued} now, up to ${bound}) and are written when it is back (tried again every 5 s at most).`;
 
 export const EXECUTION_LOG_BACK = (downMs: number, dropped: number) =>
   `The execution log writes to its database again, after ${Math.round(downMs / 1000)} s` +

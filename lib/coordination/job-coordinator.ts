@@ -2,6 +2,7 @@ import { JOB_STEP_FAILED, REREGISTER_RETRYING, RESHARDING_PENDING } from '../ela
 import type { LoggerService } from '@nestjs/common';
 import type { JobConfiguration } from '../config/job-configuration.js';
 import type { JobEventSink } from '../events/job-event-sink.js';
+import { RegistryClosedError, RegistrySessionExpiredError } from '../errors/registry-operation.error.js';
 import type { JobShardingStrategy } from '../interfaces/job-sharding-strategy.interface.js';
 import type { ExecutionSource } from '../interfaces/sharding-context.interface.js';
 import type {
@@ -555,7 +556,17 @@ export class JobCoordinator implements JobCoordinationPort {
     if (claim === 'claimed') return lease(true);
     // Held by another run, or left by one that is gone (with failover on or not): judged.
     if (claim === 'busy') recovery.judge(true);
-    if (source === 'FAILOVER') await this.releaseFailover(item, session);
+    if (source === 'FAILOVER') {
+      // On a session that is gone the claim goes with it: the survivors flag the item again.
+      await this.releaseFailover(item, session).catch((error: unknown) => {
+        if (!(error instanceof RegistrySessionExpiredError) && !(error instanceof RegistryClosedError)) {
+          this.logger.warn(
+            JOB_STEP_FAILED(this.jobName, `handing back the failover of item ${item}`, error),
+            'ElasticJob',
+          );
+        }
+      });
+    }
     return undefined;
   }
 

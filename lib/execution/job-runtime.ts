@@ -39,6 +39,8 @@ interface ItemState {
   pendingFireTime?: Date;
   /** The session the pending rerun was decided on: dropped when that session is lost. */
   pendingSession?: string;
+  /** The task id of the fire the rerun belongs to (a misfire rerun is part of its task). */
+  pendingTaskId?: string;
   /** Triggers waiting for the queued rerun's result (it belongs to their run). */
   pendingResults?: Array<(result: ItemResult | undefined) => void>;
   /** Resolves when the handler has really returned (it may outlive its timeout). */
@@ -191,6 +193,7 @@ export class JobRuntime implements CoordinationListener {
       state.pending = 'FAILOVER';
       state.pendingFireTime = new Date();
       state.pendingSession = session;
+      state.pendingTaskId = undefined;
     }
     void this.execute(idle, 'FAILOVER', new Date(), config, config.shardingTotalCount, session);
   }
@@ -222,6 +225,7 @@ export class JobRuntime implements CoordinationListener {
       state.pending = undefined;
       state.pendingFireTime = undefined;
       state.pendingSession = undefined;
+      state.pendingTaskId = undefined;
       for (const resolve of state.pendingResults?.splice(0) ?? []) resolve(undefined);
     }
   }
@@ -277,7 +281,7 @@ export class JobRuntime implements CoordinationListener {
       });
       const queued: Array<Promise<ItemResult | undefined>> = [];
       for (const item of running) {
-        const rerun = this.queueAfterRun(item, this.items.get(item)!, source, fireTime, config, session);
+        const rerun = this.queueAfterRun(item, this.items.get(item)!, source, fireTime, config, session, id);
         if (rerun) queued.push(rerun);
       }
       return await this.execute(candidates, source, fireTime, config, assignment.count, session, {
@@ -314,6 +318,7 @@ export class JobRuntime implements CoordinationListener {
     fireTime: Date,
     config: JobConfiguration,
     session: string,
+    fireTaskId: string,
   ): Promise<ItemResult | undefined> | undefined {
     // A failover claim waiting for the item stays: it must run (and be released) as such.
     if (state.pending === 'FAILOVER') return undefined;
@@ -321,6 +326,7 @@ export class JobRuntime implements CoordinationListener {
       state.pending = 'MANUAL';
       state.pendingFireTime = fireTime;
       state.pendingSession = session;
+      state.pendingTaskId = fireTaskId;
       // A trigger's run is every item it covers: those that run now and those queued.
       return new Promise((resolve) => (state.pendingResults ??= []).push(resolve));
     }
@@ -328,6 +334,7 @@ export class JobRuntime implements CoordinationListener {
     state.pending = 'MISFIRE';
     state.pendingFireTime = fireTime;
     state.pendingSession = session;
+    state.pendingTaskId = fireTaskId;
     this.deps.emit({ type: 'misfire-set', job: this.jobName, item, fireTime });
     void this.quietly(`setting misfire on item ${item}`, this.port.setMisfire(item));
     return undefined;
@@ -344,9 +351,14 @@ export class JobRuntime implements CoordinationListener {
     config: JobConfiguration,
     shardingTotalCount: number,
     session: string,
-    fire?: { queued: ReadonlyArray<Promise<ItemResult | undefined>>; running: readonly number[]; taskId: string },
+    task?: {
+      taskId: string;
+      /** A fire's: the reruns it queued behind items still running here, and those items. */
+      queued?: ReadonlyArray<Promise<ItemResult | undefined>>;
+      running?: readonly number[];
+    },
   ): Promise<JobRunResult> {
-    const id = fire?.taskId ?? taskId(this.jobName, items, this.deps.instanceId);
+    const id = task?.taskId ?? taskId(this.jobName, items, this.deps.instanceId);
     const waiters = [...this.waiters].filter((waiter) => !waiter.source || waiter.source === source);
     for (const waiter of waiters) this.waiters.delete(waiter);
     const parameters = itemParameters(config);
@@ -357,21 +369,23 @@ export class JobRuntime implements CoordinationListener {
         this.runItem(item, source, fireTime, id, config, shardingTotalCount, parameters.get(item), session),
       ),
     );
-    if (items.length > 0 || fire) {
+    if (items.length > 0 || task?.running) {
+      const ranItems = ran.filter((result): result is ItemResult => result !== undefined);
       this.deps.emit({
         type: 'fire-finished',
         job: this.jobName,
         taskId: id,
         fireTime,
         source,
-        items: ran
-          .filter((result): result is ItemResult => result !== undefined)
-          .map(({ item, status, error }) => (status === 'SUCCEEDED' ? { item, status } : { item, status, error })),
-        queued: fire?.running ?? [],
+        items: ranItems.map(({ item, status, error }) =>
+          status === 'SUCCEEDED' ? { item, status } : { item, status, error },
+        ),
+        skipped: items.filter((item) => !ranItems.some((result) => result.item === item)),
+        queued: task?.running ?? [],
       });
     }
     // Items whose fence said no (running elsewhere, or the session gone) did not run here.
-    const results = [...ran, ...(await Promise.all(fire?.queued ?? []))]
+    const results = [...ran, ...(await Promise.all(task?.queued ?? []))]
       .filter((result): result is ItemResult => result !== undefined)
       .sort((a, b) => a.item - b.item);
     const run: JobRunResult = { jobName: this.jobName, taskId: id, executionSource: source, fireTime, items: results };
@@ -420,11 +434,13 @@ export class JobRuntime implements CoordinationListener {
       signal: controller.signal,
     };
     const attempt = this.attempt(context, controller, session);
-    const completed = attempt.then(async ({ lease, handlerDone }) => {
-      await handlerDone;
-      await this.completeItem(item, state, config, lease);
-      markSettled();
-    });
+    const completed = attempt
+      .then(async ({ lease, handlerDone }) => {
+        await handlerDone;
+        await this.completeItem(item, state, config, lease);
+      })
+      .catch((error: unknown) => this.warn(`finishing item ${item}`, error))
+      .finally(markSettled);
     return attempt.then(async ({ result }) => {
       // A run whose handler returned (or that never started) is reported once its cleanup is
       // done, so the next fire or trigger finds the item free; one that timed out or was
@@ -443,7 +459,13 @@ export class JobRuntime implements CoordinationListener {
     const { shardingItem: item, executionSource: source } = context;
     const release = await this.semaphore.acquire();
     try {
-      const lease = await this.port.beginItem(item, session, source);
+      let lease: ItemLease | undefined;
+      try {
+        lease = await this.port.beginItem(item, session, source);
+      } catch (error) {
+        // Coordination says no by resolving nothing; should it fail instead, the item does not run.
+        this.warn(`starting item ${item}`, error);
+      }
       if (!lease) return { handlerDone: Promise.resolve() };
       if (this.port.liveSession() !== lease.session) {
         // Leased on a session this instance can no longer count on (its process frozen or its
@@ -573,14 +595,16 @@ export class JobRuntime implements CoordinationListener {
     const pending = state.pending;
     const pendingFireTime = state.pendingFireTime ?? new Date();
     const pendingSession = state.pendingSession;
+    const pendingTaskId = state.pendingTaskId;
     const pendingResults = state.pendingResults?.splice(0) ?? [];
     state.pending = undefined;
     state.pendingFireTime = undefined;
     state.pendingSession = undefined;
+    state.pendingTaskId = undefined;
     const settle = (result: ItemResult | undefined) => pendingResults.forEach((resolve) => resolve(result));
     if (!pending || !pendingSession) return settle(undefined);
     // Not awaited: this run is over; the rerun is a run of its own.
-    this.rerun(item, pending, pendingFireTime, pendingSession).then(settle, (error: unknown) => {
+    this.rerun(item, pending, pendingFireTime, pendingSession, pendingTaskId).then(settle, (error: unknown) => {
       this.warn(`re-running item ${item}`, error);
       settle(undefined);
     });
@@ -596,6 +620,7 @@ export class JobRuntime implements CoordinationListener {
     pending: ExecutionSource,
     pendingFireTime: Date,
     pendingSession: string,
+    pendingTaskId: string | undefined,
   ): Promise<ItemResult | undefined> {
     const current = this.port.config;
     if (pending === 'MISFIRE') {
@@ -614,7 +639,15 @@ export class JobRuntime implements CoordinationListener {
     const count = pending === 'FAILOVER' ? current.shardingTotalCount : assignment.count;
     // A misfire rerun or a queued trigger carries the time of the fire it belongs to.
     const fireTime = pending === 'FAILOVER' ? new Date() : pendingFireTime;
-    const run = await this.execute([item], pending, fireTime, current, count, pendingSession);
+    const run = await this.execute(
+      [item],
+      pending,
+      fireTime,
+      current,
+      count,
+      pendingSession,
+      pendingTaskId ? { taskId: pendingTaskId } : undefined,
+    );
     return run.items[0];
   }
 

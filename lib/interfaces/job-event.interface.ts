@@ -52,6 +52,8 @@ export interface FireFinishedEvent extends JobEventBase {
   source: ExecutionSource;
   /** Items that ran (their fence passed), in item order. */
   items: ReadonlyArray<{ item: number; status: ItemStatus; error?: unknown }>;
+  /** Items started that did not run here: running elsewhere, or the session gone (their fence said no). */
+  skipped: readonly number[];
   /** Items of the fire still running here from an earlier one, queued behind it. */
   queued: readonly number[];
 }

@@ -56,8 +56,11 @@ function sourceColumn(source: ExecutionSource): string {
   return source === 'MANUAL' ? 'NORMAL_TRIGGER' : source;
 }
 
+/** Text as a VARCHAR column takes it: no NUL character (PostgreSQL refuses one), at most `length`. */
 function cut(text: string, length = TEXT_COLUMN_LENGTH): string {
-  return text.length > length ? text.slice(0, length) : text;
+  // eslint-disable-next-line no-control-regex
+  const clean = text.includes('\u0000') ? text.replace(/\u0000/g, '') : text;
+  return clean.length > length ? clean.slice(0, length) : clean;
 }
 
 /** What a failed run left: the error's stack (its message and where it came from), cut to the column. */
@@ -96,7 +99,7 @@ function status(
     table: 'status',
     row: {
       id: randomUUID(),
-      jobName: event.job,
+      jobName: cut(event.job, 100),
       // ElasticJob-Lite writes no original task id: it is empty on every row.
       originalTaskId: '',
       taskId: cut(event.taskId, 255),
@@ -130,6 +133,12 @@ function finishRows(event: JobEventOf<'fire-finished'>): LogRow[] {
       'misfired job will start after previous job completed.';
     return [status(event, 'TASK_FINISHED', message)];
   }
+  if (ran.length === 0 && event.skipped.length > 0) {
+    const message =
+      `Job '${event.job}' - shardingItems '${itemList(event.skipped)}' did not run here: ` +
+      'running on another instance, or this instance lost its ZooKeeper session.';
+    return [status(event, 'TASK_FINISHED', message)];
+  }
   if (ran.length === 0) {
     return [status(event, 'TASK_FINISHED', `Sharding item for job '${event.job}' is empty.`)];
   }
@@ -148,7 +157,7 @@ function executionRow(
   const failed = finished && event.status !== 'SUCCEEDED';
   return {
     id: event.executionId,
-    jobName: event.job,
+    jobName: cut(event.job, 100),
     taskId: cut(event.taskId, 255),
     hostname: cut(origin.hostname, 255),
     ip: cut(origin.ip, 50),

@@ -103,7 +103,20 @@ export class ExecutionLog implements OnModuleInit, BeforeApplicationShutdown, On
       Date.now() + MIN_FLUSH_MS,
     );
     await this.writer?.close(deadline);
-    await this.retention?.stop();
-    await this.ownPool?.end().catch(() => undefined);
+    // Neither a delete under way nor a connection still busy holds the shutdown past its deadline.
+    const left = () => Math.max(deadline - Date.now(), 0);
+    await within(this.retention?.stop(), left());
+    await within(
+      this.ownPool?.end().catch(() => undefined),
+      left(),
+    );
   }
+}
+
+/** Waits for `work` at most `ms`. */
+async function within(work: Promise<unknown> | undefined, ms: number): Promise<void> {
+  if (!work) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

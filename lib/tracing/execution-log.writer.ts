@@ -7,7 +7,7 @@ import {
   EXECUTION_LOG_NOT_FLUSHED,
   EXECUTION_LOG_REFUSED,
 } from '../elastic-job.messages.js';
-import { ensureSchema } from './execution-log.schema.js';
+import { ensureSchema, SchemaUnavailableError } from './execution-log.schema.js';
 import type { ExecutionRow, LogRow, StatusTraceRow } from './execution-log.rows.js';
 
 export interface WriterSettings {
@@ -145,6 +145,7 @@ export class ExecutionLogWriter {
   private droppedSinceWarning = 0;
   private lastDropWarning = 0;
   private closed = false;
+  private poolEnded = false;
   readonly counters: WriterCounters = { written: 0, dropped: 0, queued: 0, failedWrites: 0 };
 
   constructor(
@@ -186,7 +187,7 @@ export class ExecutionLogWriter {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && !this.poolEnded) {
       if (this.writing) await within(this.writing, deadline - Date.now());
       else if (this.queue.length === 0) break;
       else {
@@ -222,7 +223,8 @@ export class ExecutionLogWriter {
     const delay = this.failingSince !== undefined ? this.retryDelayMs : full ? 0 : this.settings.flushIntervalMs;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.write().then(() => this.schedule());
+      // Scheduled again once the write is over (see `write`).
+      void this.write();
     }, delay);
     this.timer.unref();
   }
@@ -234,37 +236,26 @@ export class ExecutionLogWriter {
     const run = (async () => {
       try {
         await this.ensureSchema();
-        const executions = new Map<string, ExecutionRow>();
-        const statuses: StatusTraceRow[] = [];
-        for (const entry of batch) {
-          // A run's start and end in one batch: one row, the completed one.
-          if (entry.table === 'execution') executions.set(entry.row.id, entry.row);
-          else statuses.push(entry.row);
-        }
-        if (executions.size > 0) {
-          const { text, values } = executionStatement([...executions.values()]);
-          await this.pool.query(text, values);
-        }
-        if (statuses.length > 0) {
-          const { text, values } = statusStatement(statuses);
-          await this.pool.query(text, values);
+        let refused = 0;
+        try {
+          await this.insert(batch);
+        } catch (error) {
+          if (!isRefusedData(error)) throw error;
+          // Retried as it is, the batch would fail the same way and hold every row behind it:
+          // each row on its own, so that only what the database refuses is dropped.
+          refused = await this.insertOneByOne(batch);
         }
         // Rows queued meanwhile went behind the batch.
         this.queue.splice(0, batch.length);
-        this.counters.written += batch.length;
+        this.counters.written += batch.length - refused;
+        this.counters.dropped += refused;
         this.counters.queued = this.queue.length;
         this.succeeded();
         return true;
       } catch (error) {
         this.counters.failedWrites += 1;
-        if (isRefusedData(error)) {
-          // Retrying would fail the same way and hold every row behind it.
-          this.queue.splice(0, batch.length);
-          this.counters.dropped += batch.length;
-          this.counters.queued = this.queue.length;
-          this.logger.error(EXECUTION_LOG_REFUSED(batch.length, error), undefined, LOG_CONTEXT);
-          return true;
-        }
+        // A table dropped meanwhile is created again before the next try.
+        if ((error as { code?: unknown } | null)?.code === '42P01') this.schemaReady = false;
         this.failed(error);
         return false;
       }
@@ -273,8 +264,46 @@ export class ExecutionLogWriter {
     this.writing = writing;
     void writing.finally(() => {
       if (this.writing === writing) this.writing = undefined;
+      // What came in meanwhile, what is left, or the retry of a failed batch.
+      this.schedule();
     });
     return run;
+  }
+
+  /** One statement per table for the batch. */
+  private async insert(batch: readonly LogRow[]): Promise<void> {
+    const executions = new Map<string, ExecutionRow>();
+    const statuses: StatusTraceRow[] = [];
+    for (const entry of batch) {
+      // A run's start and end in one batch: one row, the completed one.
+      if (entry.table === 'execution') executions.set(entry.row.id, entry.row);
+      else statuses.push(entry.row);
+    }
+    if (executions.size > 0) {
+      const { text, values } = executionStatement([...executions.values()]);
+      await this.pool.query(text, values);
+    }
+    if (statuses.length > 0) {
+      const { text, values } = statusStatement(statuses);
+      await this.pool.query(text, values);
+    }
+  }
+
+  /** Each row alone; resolves with how many the database refused (those are told, and dropped). */
+  private async insertOneByOne(batch: readonly LogRow[]): Promise<number> {
+    let refused = 0;
+    let example: unknown;
+    for (const entry of batch) {
+      try {
+        await this.insert([entry]);
+      } catch (error) {
+        if (!isRefusedData(error)) throw error;
+        refused += 1;
+        example ??= error;
+      }
+    }
+    if (refused > 0) this.logger.error(EXECUTION_LOG_REFUSED(refused, example), undefined, LOG_CONTEXT);
+    return refused;
   }
 
   private async ensureSchema(): Promise<void> {
@@ -284,6 +313,8 @@ export class ExecutionLogWriter {
   }
 
   private failed(error: unknown): void {
+    // The app ended its pool before ours was done with it: nothing more can be written.
+    if (error instanceof Error && /after calling end on the pool/.test(error.message)) this.poolEnded = true;
     if (this.failingSince === undefined) {
       this.failingSince = Date.now();
       this.retryDelayMs = RETRY_FIRST_MS;
@@ -303,11 +334,13 @@ export class ExecutionLogWriter {
 
 /**
  * The database refused the rows themselves (SQLSTATE class 22, data exception; 23, integrity
- * constraint; 42, a syntax error or a table of another shape), not the connection.
+ * constraint; 42, a table of another shape), not the connection.
  */
 function isRefusedData(error: unknown): boolean {
+  if (error instanceof SchemaUnavailableError) return false;
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^(22|23|42)[0-9A-Z]{3}$/.test(code);
+  // Not 42P01 (no such table: created again) nor 42501 (no privilege: a grant may come).
+  return typeof code === 'string' && /^(22|23|42)[0-9A-Z]{3}$/.test(code) && code !== '42P01' && code !== '42501';
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());

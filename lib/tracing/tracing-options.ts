@@ -77,8 +77,14 @@ export function resolveTracingConfiguration(tracing: unknown): ResolvedTracingCo
     invalid('dataSource', source, 'a pg.Pool, a pg pool configuration, or a postgres:// connection string');
   }
   const retentionDays = options.retentionDays;
-  if (retentionDays !== undefined && (typeof retentionDays !== 'number' || !(retentionDays > 0))) {
-    invalid('retentionDays', retentionDays, 'a number of days above 0 (leave it out to keep every row)');
+  if (
+    retentionDays !== undefined &&
+    (typeof retentionDays !== 'number' ||
+      !Number.isFinite(retentionDays) ||
+      retentionDays < 0.01 ||
+      retentionDays > 36_500)
+  ) {
+    invalid('retentionDays', retentionDays, 'a number of days from 0.01 to 36500 (leave it out to keep every row)');
   }
   return {
     dataSource,

@@ -267,6 +267,49 @@ describe('the execution log in PostgreSQL', () => {
     expect(log.counters!.failedWrites).toBeGreaterThan(0);
   }, 90_000);
 
+  it('a write that failed is tried again by itself, with no new event to prompt it', async () => {
+    const Job = jobClass({ name: 'once', cron: '0 0 0 1 1 ? 2099', shardingTotalCount: 2 }, () => undefined);
+    const { app, operator } = await apps.create(uniqueNamespace('log'), [Job], { tracing: tracing() });
+    const log = app.get(ExecutionLog);
+    await waitFor(
+      'the tables',
+      async () => (await db.query("SELECT to_regclass('job_execution_log') AS t")).rows[0].t,
+      20_000,
+    );
+    await postgres.stop();
+    await operator.triggerAndWait('once', { timeoutMs: 20_000 });
+    await waitFor('a failed write', () => (log.counters?.failedWrites ?? 0) > 0, 20_000);
+    await postgres.startProcess();
+    // Nothing fires any more: only the writer's own retry can write the rows.
+    const rows = await waitFor(
+      'the rows',
+      async () => {
+        const found = await executionRows('once');
+        return found.filter((row) => row.is_success).length === 2 ? found : undefined;
+      },
+      30_000,
+    );
+    expect(rows.map((row) => row.sharding_item).sort()).toEqual([0, 1]);
+  }, 60_000);
+
+  it('writes into tables that exist already, with a role that may write them and create nothing', async () => {
+    // As a DBA (or a Java instance under another user) left them; PostgreSQL 15 lets no other
+    // role create anything in the public schema.
+    await db.query(`CREATE TABLE JOB_EXECUTION_LOG (id VARCHAR(40) NOT NULL, job_name VARCHAR(100) NOT NULL, task_id VARCHAR(255) NOT NULL, hostname VARCHAR(255) NOT NULL, ip VARCHAR(50) NOT NULL, sharding_item INT NOT NULL, execution_source VARCHAR(20) NOT NULL, failure_cause VARCHAR(4000) NULL, is_success BOOLEAN NOT NULL, start_time TIMESTAMP NULL, complete_time TIMESTAMP NULL, PRIMARY KEY (id));
+      CREATE TABLE JOB_STATUS_TRACE_LOG (id VARCHAR(40) NOT NULL, job_name VARCHAR(100) NOT NULL, original_task_id VARCHAR(255) NOT NULL, task_id VARCHAR(255) NOT NULL, slave_id VARCHAR(50) NOT NULL, execution_type VARCHAR(20) NOT NULL, sharding_item VARCHAR(100) NOT NULL, state VARCHAR(20) NOT NULL, message VARCHAR(4000) NULL, creation_time TIMESTAMP NULL, PRIMARY KEY (id));
+      DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'job_writer') THEN CREATE ROLE job_writer LOGIN; END IF; END $$;
+      GRANT SELECT, INSERT, UPDATE, DELETE ON JOB_EXECUTION_LOG, JOB_STATUS_TRACE_LOG TO job_writer;`);
+    const Job = jobClass({ name: 'granted', cron: '0 0 0 1 1 ? 2099', shardingTotalCount: 2 }, () => undefined);
+    const url = postgres.connectionString.replace('postgres@', 'job_writer@');
+    const { operator } = await apps.create(uniqueNamespace('log'), [Job], { tracing: tracing({ dataSource: url }) });
+    await operator.triggerAndWait('granted', { timeoutMs: 20_000 });
+    await waitFor(
+      'the rows',
+      async () => (await executionRows('granted')).filter((row) => row.is_success).length === 2,
+      20_000,
+    );
+  });
+
   it('app.close() writes what it holds', async () => {
     const Job = jobClass({ name: 'closing', cron: '0 0 0 1 1 ? 2099', shardingTotalCount: 3 }, () => undefined);
     // A long flush interval: the rows are still queued when the app closes.

@@ -121,6 +121,7 @@ describe('execution log rows, as ElasticJob writes them', () => {
         source: 'NORMAL_TRIGGER',
         items: [],
         queued: [],
+        skipped: [],
       }),
       origin,
     );
@@ -132,11 +133,21 @@ describe('execution log rows, as ElasticJob writes them', () => {
       ]),
     ).toEqual([['TASK_FINISHED', "Sharding item for job 'orders' is empty.", '[]']]);
     const busy = rowsOf(
-      event('fire-finished', { taskId, fireTime, source: 'NORMAL_TRIGGER', items: [], queued: [0, 2] }),
+      event('fire-finished', { taskId, fireTime, source: 'NORMAL_TRIGGER', items: [], queued: [0, 2], skipped: [] }),
       origin,
     );
     expect((busy[0]!.row as { message: string }).message).toBe(
       "Previous job 'orders' - shardingItems '[0, 2]' is still running, misfired job will start after previous job completed.",
+    );
+  });
+
+  it('a fire whose items all ran elsewhere says so rather than that it had none', () => {
+    const rows = rowsOf(
+      event('fire-finished', { taskId, fireTime, source: 'NORMAL_TRIGGER', items: [], queued: [], skipped: [0, 2] }),
+      origin,
+    );
+    expect((rows[0]!.row as { message: string }).message).toBe(
+      "Job 'orders' - shardingItems '[0, 2]' did not run here: running on another instance, or this instance lost its ZooKeeper session.",
     );
   });
 
