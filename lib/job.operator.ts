@@ -4,7 +4,7 @@ import { ElasticJobOrchestrator } from './elastic-job.orchestrator.js';
 import type { JobRunResult } from './interfaces/job-run-result.interface.js';
 import type { ExecutionSource } from './interfaces/sharding-context.interface.js';
 import type { JobConfigurationChanges } from './interfaces/job-configuration-changes.interface.js';
-import type { JobInstanceInfo, ShardingInfo } from './interfaces/job-status.interface.js';
+import type { JobBriefInfo, JobInstanceInfo, ShardingInfo } from './interfaces/job-status.interface.js';
 
 export interface RunWaitOptions {
   /** Only a run of this source (e.g. `MANUAL` for a trigger). */
@@ -78,6 +78,15 @@ export class JobOperator {
    */
   async getShardingInfo(jobName: string): Promise<ShardingInfo[]> {
     return this.orchestrator.job(jobName).coordinator.status.shardingInfo();
+  }
+
+  /**
+   * The job at a glance, as ElasticJob's statistics API gives it (`JobBriefInfo`): cron, items,
+   * live instances, and its status (`OK`, `CRASHED`, `DISABLED`, `SHARDING_FLAG`). From the
+   * watch cache: no ZooKeeper request.
+   */
+  getJobBrief(jobName: string): JobBriefInfo {
+    return this.orchestrator.job(jobName).coordinator.status.brief();
   }
 
   /** The job's live instances: server, leadership, items. */

@@ -1,5 +1,6 @@
 import { parseInstanceYaml } from '../config/elastic-job-yaml.js';
-import type { JobInstanceInfo, ShardingInfo } from '../interfaces/job-status.interface.js';
+import type { JobBriefInfo, JobInstanceInfo, ShardingInfo } from '../interfaces/job-status.interface.js';
+import { jobBriefStatus } from './job-brief-status.js';
 import type { ElectionService } from './election.service.js';
 import type { ExecutionService } from './execution.service.js';
 import type { InstanceService } from './instance.service.js';
@@ -40,6 +41,28 @@ export class JobStatus {
             : 'PENDING';
       return { item, serverIp, instanceId, status, failover: cache.has(path.itemFailover(item)) };
     });
+  }
+
+  /** ElasticJob's `JobBriefInfo`: the job at a glance, from the cache alone. */
+  brief(): JobBriefInfo {
+    const { cache, path } = this.scope;
+    const { servers, instances, sharding } = this.services;
+    const config = this.scope.config();
+    const online = instances.onlineInstances();
+    const ips = cache.getChildren(path.servers) ?? [];
+    const owners = Array.from({ length: config.shardingTotalCount }, (_, item) => sharding.ownerOf(item));
+    return {
+      jobName: config.jobName,
+      description: config.description,
+      cron: config.cron,
+      shardingTotalCount: config.shardingTotalCount,
+      instanceCount: online.length,
+      status: jobBriefStatus(
+        online,
+        ips.map((ip) => ({ ip, enabled: servers.isEnabled(ip) })),
+        owners,
+      ),
+    };
   }
 
   /** Live instances of the job, with their server status, leadership and items. */

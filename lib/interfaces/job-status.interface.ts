@@ -16,3 +16,18 @@ export interface JobInstanceInfo {
   /** Items the `sharding/{i}/instance` nodes give it. */
   items: number[];
 }
+
+/** ElasticJob's `JobBriefInfo`: a job at a glance, as its console's job list shows it. */
+export interface JobBriefInfo {
+  jobName: string;
+  description: string | undefined;
+  cron: string;
+  shardingTotalCount: number;
+  /** Live instances. */
+  instanceCount: number;
+  /**
+   * `CRASHED`: no live instance; `DISABLED`: every server disabled; `SHARDING_FLAG`: an item
+   * without a live owner (waiting for sharding); else `OK`.
+   */
+  status: 'OK' | 'CRASHED' | 'DISABLED' | 'SHARDING_FLAG';
+}
