@@ -49,6 +49,14 @@ export class JobOperations {
   }
 
   async setServerEnabled(serverIp: string, enabled: boolean): Promise<void> {
+    const { cache, path, jobName, identity } = this.scope;
+    const known = cache.getChildren(path.servers) ?? [];
+    // A server that never ran the job has no node: writing one would invent it.
+    if (serverIp !== identity.serverIp && !known.includes(serverIp)) {
+      throw new InvalidJobOptionsError([
+        INVALID_JOB_OPTION(jobName, 'server', serverIp, `a server of the job (${known.join(', ') || 'none yet'})`),
+      ]);
+    }
     const status = enabled ? 'ENABLED' : 'DISABLED';
     await this.services.servers.setStatus(serverIp, status);
     await this.awaitOwnWrite(

@@ -1,0 +1,199 @@
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  SetMetadata,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { ElasticJobErrorFilter } from '../elastic-job-error.filter.js';
+import { InvalidHistoryQueryError } from '../errors/invalid-history-query.error.js';
+import { InvalidJobOptionsError } from '../errors/invalid-job-options.error.js';
+import type { ExecutionQuery, StatisticsQuery } from '../interfaces/execution-history.interface.js';
+import type { JobConfigurationChanges } from '../interfaces/job-configuration-changes.interface.js';
+import { JobOperator } from '../job.operator.js';
+import { ExecutionHistory } from '../tracing/execution-history.js';
+import { CONSOLE_WRITE, ConsoleAccessGuard } from './console-access.guard.js';
+
+/** Marks a route that changes the cluster (admins only, with the console's header). */
+const Writes = () => SetMetadata(CONSOLE_WRITE, true);
+
+type QueryText = Record<string, string | string[] | undefined>;
+
+function one(query: QueryText, name: string): string | undefined {
+  const value = query[name];
+  if (Array.isArray(value)) {
+    throw new InvalidHistoryQueryError(
+      `Invalid history query field ${name}: given ${value.length} times, allowed once.`,
+    );
+  }
+  return value === '' ? undefined : value;
+}
+
+function integer(query: QueryText, name: string): number | undefined {
+  const value = one(query, name);
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) {
+    throw new InvalidHistoryQueryError(`Invalid history query field ${name} "${value}": a whole number.`);
+  }
+  return Number(value);
+}
+
+function date(query: QueryText, name: string): Date | undefined {
+  const value = one(query, name);
+  if (value === undefined) return undefined;
+  const parsed = new Date(/^\d+$/.test(value) ? Number(value) : value);
+  if (Number.isNaN(parsed.getTime())) {
+    throw new InvalidHistoryQueryError(
+      `Invalid history query field ${name} "${value}": an ISO 8601 time (2026-11-24T10:00:00Z) or epoch milliseconds.`,
+    );
+  }
+  return parsed;
+}
+
+function itemOf(jobName: string, text: string): number {
+  if (!/^\d+$/.test(text)) {
+    throw new InvalidJobOptionsError([`Job "${jobName}": item "${text}" is not an item number.`]);
+  }
+  return Number(text);
+}
+
+/**
+ * The console's JSON API, under `{path}/api`: what its pages use, and what scripts may call.
+ * Reads come from the watch cache and the execution log; writes go through `JobOperator`,
+ * checked as at startup. Errors answer with their status: 400 for bad input, 404 for an
+ * unknown job, 401 / 403 for access, 503 when the cluster or the log cannot answer.
+ */
+@Controller('api')
+@UseGuards(ConsoleAccessGuard)
+@UseFilters(ElasticJobErrorFilter)
+export class ConsoleApiController {
+  constructor(private readonly moduleRef: ModuleRef) {}
+
+  private get operator(): JobOperator {
+    return this.moduleRef.get(JobOperator, { strict: false });
+  }
+
+  private get history(): ExecutionHistory {
+    return this.moduleRef.get(ExecutionHistory, { strict: false });
+  }
+
+  /** Every job of this app at a glance: cron, items, instances, status. */
+  @Get('jobs')
+  jobs() {
+    return this.operator.getJobNames().map((name) => this.operator.getJobBrief(name));
+  }
+
+  /** One job: its brief, configuration, items (with owner, status, failover) and instances. */
+  @Get('jobs/:name')
+  async job(@Param('name') name: string) {
+    const operator = this.operator;
+    return {
+      brief: operator.getJobBrief(name),
+      configuration: operator.getJobConfiguration(name),
+      items: await operator.getShardingInfo(name),
+      instances: operator.getInstances(name),
+    };
+  }
+
+  /** Fires the job once on every live instance, a job waiting for sharding included. */
+  @Post('jobs/:name/trigger')
+  @Writes()
+  @HttpCode(202)
+  async trigger(@Param('name') name: string) {
+    await this.operator.trigger(name);
+    return { triggered: name };
+  }
+
+  /** Changes the configuration, checked exactly as `@ElasticJob()` options; nothing is written when it fails. */
+  @Patch('jobs/:name/configuration')
+  @Writes()
+  configure(@Param('name') name: string, @Body() changes: JobConfigurationChanges) {
+    if (!changes || typeof changes !== 'object' || Array.isArray(changes)) {
+      throw new InvalidJobOptionsError([`Job "${name}": the body must be a JSON object of configuration changes.`]);
+    }
+    return this.operator.updateJobConfiguration(name, changes);
+  }
+
+  @Post('jobs/:name/items/:item/disable')
+  @Writes()
+  @HttpCode(204)
+  async disableItem(@Param('name') name: string, @Param('item') item: string) {
+    await this.operator.disableItem(name, itemOf(name, item));
+  }
+
+  @Post('jobs/:name/items/:item/enable')
+  @Writes()
+  @HttpCode(204)
+  async enableItem(@Param('name') name: string, @Param('item') item: string) {
+    await this.operator.enableItem(name, itemOf(name, item));
+  }
+
+  @Post('jobs/:name/servers/:ip/disable')
+  @Writes()
+  @HttpCode(204)
+  async disableServer(@Param('name') name: string, @Param('ip') ip: string) {
+    await this.operator.disableServer(name, ip);
+  }
+
+  @Post('jobs/:name/servers/:ip/enable')
+  @Writes()
+  @HttpCode(204)
+  async enableServer(@Param('name') name: string, @Param('ip') ip: string) {
+    await this.operator.enableServer(name, ip);
+  }
+
+  /** Item runs from the execution log, newest first: `?jobName&item&instanceId&ip&from&to&outcome&source&offset&limit`. */
+  @Get('history/executions')
+  executions(@Query() query: QueryText) {
+    const parsed: ExecutionQuery = {
+      jobName: one(query, 'jobName'),
+      item: integer(query, 'item'),
+      instanceId: one(query, 'instanceId'),
+      ip: one(query, 'ip'),
+      from: date(query, 'from'),
+      to: date(query, 'to'),
+      outcome: one(query, 'outcome') as ExecutionQuery['outcome'],
+      source: one(query, 'source') as ExecutionQuery['source'],
+      offset: integer(query, 'offset'),
+      limit: integer(query, 'limit'),
+    };
+    const known = new Set(Object.keys(parsed));
+    const extra = Object.keys(query).filter((key) => !known.has(key));
+    // Unknown fields are refused (with the closest known one) by the history itself.
+    const withExtra = Object.fromEntries([
+      ...Object.entries(parsed).filter(([, value]) => value !== undefined),
+      ...extra.map((key) => [key, query[key]]),
+    ]) as ExecutionQuery;
+    return this.history.executions(withExtra);
+  }
+
+  /** A task's status rows, oldest first. */
+  @Get('history/tasks/:taskId')
+  statusTrace(@Param('taskId') taskId: string) {
+    return this.history.statusTrace(taskId);
+  }
+
+  /** Per job: runs, failures, success rate, duration percentiles (`?jobName&from&to`, default the last 24 h). */
+  @Get('history/statistics')
+  statistics(@Query() query: QueryText) {
+    const parsed: StatisticsQuery = {
+      jobName: one(query, 'jobName'),
+      from: date(query, 'from'),
+      to: date(query, 'to'),
+    };
+    const extra = Object.keys(query).filter((key) => !['jobName', 'from', 'to'].includes(key));
+    return this.history.statistics(
+      Object.fromEntries([
+        ...Object.entries(parsed).filter(([, value]) => value !== undefined),
+        ...extra.map((key) => [key, query[key]]),
+      ]) as StatisticsQuery,
+    );
+  }
+}

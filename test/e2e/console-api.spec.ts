@@ -1,0 +1,196 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ElasticJobConsoleModule } from '../../lib/console/elastic-job-console.module.js';
+import { CONSOLE_WRITE_HEADER } from '../../lib/console/console-access.guard.js';
+import type { ElasticJobConsoleOptions } from '../../lib/console/console-options.js';
+import { ElasticJobModule } from '../../lib/elastic-job.module.js';
+import { InvalidModuleOptionsError } from '../../lib/errors/invalid-module-options.error.js';
+import { JobOperator } from '../../lib/job.operator.js';
+import { jobClass } from '../support/nest-apps.js';
+import { RecordingLogger } from '../support/registry.js';
+import { useZooKeeperServer } from '../support/suite.js';
+import { uniqueNamespace, waitFor } from '../support/wait.js';
+
+// The console's JSON API in a real Nest HTTP app (Express) against a real ZooKeeper.
+
+const zookeeper = useZooKeeperServer();
+const opened: INestApplication[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((app) => app.close()));
+});
+
+const ADMIN = { name: 'ops', password: 'correct horse battery', role: 'admin' as const };
+const GUEST = { name: 'viewer', password: 'just looking here', role: 'guest' as const };
+const basic = (user: { name: string; password: string }) =>
+  `Basic ${Buffer.from(`${user.name}:${user.password}`).toString('base64')}`;
+
+async function consoleApp(console: ElasticJobConsoleOptions = { auth: { users: [ADMIN, GUEST] } }) {
+  const runs: number[] = [];
+  const Job = jobClass({ name: 'orders', cron: '0 0 0 1 1 ? 2099', shardingTotalCount: 3 }, (context) => {
+    runs.push(context.shardingItem);
+  });
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      ElasticJobModule.forRoot({
+        zookeeper: {
+          serverLists: zookeeper.server().connectString,
+          namespace: uniqueNamespace('console'),
+          sessionTimeoutMs: 4_000,
+        },
+        instanceId: '127.0.0.1@-@console',
+        serverIp: '127.0.0.1',
+        logger: new RecordingLogger(),
+        shutdownTimeoutMs: 2_000,
+      }),
+      ElasticJobConsoleModule.forRoot(console),
+    ],
+    providers: [Job],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  opened.push(app);
+  await app.listen(0, '127.0.0.1');
+  const base = `${await app.getUrl()}/${console.path ?? 'elastic-job'}/api`.replace('[::1]', '127.0.0.1');
+  const call = async (
+    method: string,
+    path: string,
+    user?: { name: string; password: string },
+    body?: unknown,
+    write = method !== 'GET',
+  ) => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        ...(user ? { authorization: basic(user) } : {}),
+        ...(write ? { [CONSOLE_WRITE_HEADER]: '1' } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  };
+  // Joined, with every item assigned.
+  await waitFor('the job assigned', async () => (await call('GET', '/jobs', ADMIN)).body?.[0]?.status === 'OK', 20_000);
+  return { app, call, runs, operator: app.get(JobOperator) };
+}
+
+describe('the console API', () => {
+  it('lists the jobs at a glance and shows one job whole', async () => {
+    const { call } = await consoleApp();
+    const jobs = await call('GET', '/jobs', GUEST);
+    expect(jobs.status).toBe(200);
+    expect(jobs.body).toEqual([
+      {
+        jobName: 'orders',
+        description: '',
+        cron: '0 0 0 1 1 ? 2099',
+        shardingTotalCount: 3,
+        instanceCount: 1,
+        status: 'OK',
+      },
+    ]);
+    const job = await call('GET', '/jobs/orders', GUEST);
+    expect(job.body.configuration.cron).toBe('0 0 0 1 1 ? 2099');
+    expect(job.body.items.map((item: { item: number; status: string }) => [item.item, item.status])).toEqual([
+      [0, 'PENDING'],
+      [1, 'PENDING'],
+      [2, 'PENDING'],
+    ]);
+    expect(job.body.instances).toMatchObject([{ instanceId: '127.0.0.1@-@console', leader: true, items: [0, 1, 2] }]);
+    expect((await call('GET', '/jobs/nope', GUEST)).status).toBe(404);
+  });
+
+  it('asks who you are, and lets a guest read but not write, even with a forged request', async () => {
+    const { call, runs, operator } = await consoleApp();
+    const anonymous = await call('GET', '/jobs');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic realm="ElasticJob console"/);
+    expect((await call('GET', '/jobs', { name: ADMIN.name, password: 'wrong password' })).status).toBe(401);
+    expect((await call('GET', '/jobs', { name: 'nobody', password: ADMIN.password })).status).toBe(401);
+    const forged = await call('POST', '/jobs/orders/items/1/disable', GUEST);
+    expect(forged.status).toBe(403);
+    expect(forged.body.message).toMatch(/only an admin/);
+    // An admin's browser on another site's page: no console header, no write.
+    const crossSite = await call('POST', '/jobs/orders/items/1/disable', ADMIN, undefined, false);
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.body.message).toMatch(/x-elastic-job-console/);
+    // A write answers once it is seen: had either been taken, the item would be disabled now.
+    expect((await operator.getShardingInfo('orders')).map((info) => info.status)).toEqual([
+      'PENDING',
+      'PENDING',
+      'PENDING',
+    ]);
+    expect((await call('POST', '/jobs/orders/trigger', GUEST)).status).toBe(403);
+    expect(runs).toEqual([]);
+  });
+
+  it('an admin triggers, disables and enables an item, and edits the configuration, checked as at startup', async () => {
+    const { call, runs, operator } = await consoleApp();
+    expect((await call('POST', '/jobs/orders/trigger', ADMIN)).status).toBe(202);
+    await waitFor('the triggered run', () => runs.length === 3, 20_000);
+    expect((await call('POST', '/jobs/orders/items/1/disable', ADMIN)).status).toBe(204);
+    expect((await operator.getShardingInfo('orders')).find((info) => info.item === 1)?.status).toBe('DISABLED');
+    expect((await call('POST', '/jobs/orders/items/1/enable', ADMIN)).status).toBe(204);
+    const edited = await call('PATCH', '/jobs/orders/configuration', ADMIN, { cron: '0 0 1 1 1 ? 2099' });
+    expect(edited.status).toBe(200);
+    expect(edited.body.cron).toBe('0 0 1 1 1 ? 2099');
+    expect(operator.getJobConfiguration('orders').cron).toBe('0 0 1 1 1 ? 2099');
+  });
+
+  it('refuses bad input with a 4xx that says what is wrong, and writes nothing', async () => {
+    const { call, operator } = await consoleApp();
+    const badCron = await call('PATCH', '/jobs/orders/configuration', ADMIN, { cron: '61 * * * * ?' });
+    expect(badCron.status).toBe(400);
+    expect(badCron.body.message).toMatch(/cron/);
+    const unknownKey = await call('PATCH', '/jobs/orders/configuration', ADMIN, { crn: '0 0 1 1 1 ? 2099' });
+    expect(unknownKey.status).toBe(400);
+    expect(unknownKey.body.message).toMatch(/did you mean "cron"/);
+    expect(operator.getJobConfiguration('orders').cron).toBe('0 0 0 1 1 ? 2099');
+    const outside = await call('POST', '/jobs/orders/items/3/disable', ADMIN);
+    expect(outside.status).toBe(400);
+    expect(outside.body.message).toMatch(/an item from 0 to 2/);
+    expect((await call('POST', '/jobs/orders/items/x/disable', ADMIN)).status).toBe(400);
+    const server = await call('POST', '/jobs/orders/servers/10.9.9.9/disable', ADMIN);
+    expect(server.status).toBe(400);
+    expect(server.body.message).toMatch(/a server of the job \(127\.0\.0\.1\)/);
+    expect((await call('POST', '/jobs/nope/trigger', ADMIN)).status).toBe(404);
+    expect((await operator.getShardingInfo('orders')).map((info) => info.status)).toEqual([
+      'PENDING',
+      'PENDING',
+      'PENDING',
+    ]);
+    // Without an execution log, the history says what to configure.
+    const history = await call('GET', '/history/executions?jobName=orders', GUEST);
+    expect(history.status).toBe(503);
+    expect(history.body.message).toMatch(/tracing: \{ type: "RDB", dataSource \}/);
+  });
+
+  it('is served where the app says, open only when the app says auth: false', async () => {
+    const { call } = await consoleApp({ path: 'ops/jobs', auth: false });
+    expect((await call('GET', '/jobs')).status).toBe(200);
+    expect((await call('POST', '/jobs/orders/trigger', undefined, undefined, false)).status).toBe(403);
+    expect((await call('POST', '/jobs/orders/trigger')).status).toBe(202);
+  });
+
+  it('refuses to start without an access rule, or with users it cannot trust', () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{}, /auth is missing/],
+      [{ auth: { users: [] } }, /at least one user/],
+      [{ auth: { users: [{ name: 'a', password: 'short', role: 'admin' }] } }, /at least 8 characters/],
+      [{ auth: { users: [{ name: 'a', password: 'long enough', role: 'root' }] } }, /"admin" or "guest"/],
+      [{ auth: { users: [ADMIN, ADMIN] } }, /listed twice/],
+      [{ auth: false, pth: 'x' }, /did you mean "path"/],
+    ];
+    for (const [options, message] of cases) {
+      let error: unknown;
+      try {
+        ElasticJobConsoleModule.forRoot(options as ElasticJobConsoleOptions);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(InvalidModuleOptionsError);
+      expect(String(error)).toMatch(message);
+    }
+  });
+});
