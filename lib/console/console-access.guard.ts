@@ -19,6 +19,12 @@ export const CONSOLE_WRITE = 'elastic-job:console-write';
  */
 export const CONSOLE_WRITE_HEADER = 'x-elastic-job-console';
 
+/** Who is calling, as the guard found out (`name` undefined with `auth: false`). */
+export interface ConsoleIdentity {
+  name: string | undefined;
+  role: ConsoleRole;
+}
+
 const REALM = 'Basic realm="ElasticJob console", charset="UTF-8"';
 
 const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
@@ -55,7 +61,9 @@ export class ConsoleAccessGuard implements CanActivate {
     const http = context.switchToHttp();
     const request = http.getRequest<{ headers: Record<string, string | string[] | undefined> }>();
     const write = this.reflector.get<boolean>(CONSOLE_WRITE, context.getHandler()) === true;
-    const role = this.users ? this.roleOf(request.headers.authorization) : 'admin';
+    const user = this.users ? this.userOf(request.headers.authorization) : { name: undefined, role: 'admin' as const };
+    (request as { consoleUser?: ConsoleIdentity }).consoleUser = user;
+    const role = user?.role;
     if (!role) {
       this.adapterHost.httpAdapter.setHeader(http.getResponse(), 'WWW-Authenticate', REALM);
       throw new UnauthorizedException('The ElasticJob console needs a user name and password.');
@@ -72,7 +80,7 @@ export class ConsoleAccessGuard implements CanActivate {
     return true;
   }
 
-  private roleOf(header: string | string[] | undefined): ConsoleRole | undefined {
+  private userOf(header: string | string[] | undefined): ConsoleIdentity | undefined {
     if (typeof header !== 'string' || !/^basic /i.test(header)) return undefined;
     const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
@@ -85,6 +93,6 @@ export class ConsoleAccessGuard implements CanActivate {
       const same = timingSafeEqual(user.password, given);
       if (same && user.name === name) found = user;
     }
-    return found?.role;
+    return found ? { name: found.name, role: found.role } : undefined;
   }
 }

@@ -7,6 +7,7 @@ import {
   Patch,
   Post,
   Query,
+  Req,
   SetMetadata,
   UseFilters,
   UseGuards,
@@ -19,7 +20,7 @@ import type { ExecutionQuery, StatisticsQuery } from '../interfaces/execution-hi
 import type { JobConfigurationChanges } from '../interfaces/job-configuration-changes.interface.js';
 import { JobOperator } from '../job.operator.js';
 import { ExecutionHistory } from '../tracing/execution-history.js';
-import { CONSOLE_WRITE, ConsoleAccessGuard } from './console-access.guard.js';
+import { CONSOLE_WRITE, ConsoleAccessGuard, type ConsoleIdentity } from './console-access.guard.js';
 
 /** Marks a route that changes the cluster (admins only, with the console's header). */
 const Writes = () => SetMetadata(CONSOLE_WRITE, true);
@@ -82,6 +83,12 @@ export class ConsoleApiController {
 
   private get history(): ExecutionHistory {
     return this.moduleRef.get(ExecutionHistory, { strict: false });
+  }
+
+  /** Who is calling, and so what the pages offer. */
+  @Get('me')
+  me(@Req() request: { consoleUser?: ConsoleIdentity }) {
+    return { name: request.consoleUser?.name, role: request.consoleUser?.role };
   }
 
   /** Every job of this app at a glance: cron, items, instances, status. */

@@ -72,7 +72,8 @@ async function consoleApp(console: ElasticJobConsoleOptions = { auth: { users: [
   };
   // Joined, with every item assigned.
   await waitFor('the job assigned', async () => (await call('GET', '/jobs', ADMIN)).body?.[0]?.status === 'OK', 20_000);
-  return { app, call, runs, operator: app.get(JobOperator) };
+  const root = base.slice(0, -'/api'.length);
+  return { app, call, runs, operator: app.get(JobOperator), root };
 }
 
 describe('the console API', () => {
@@ -164,6 +165,25 @@ describe('the console API', () => {
     const history = await call('GET', '/history/executions?jobName=orders', GUEST);
     expect(history.status).toBe(503);
     expect(history.body.message).toMatch(/tracing: \{ type: "RDB", dataSource \}/);
+  });
+
+  it('serves its page behind the same access rule, with a policy that runs only its own script', async () => {
+    const { call, root } = await consoleApp();
+    expect((await call('GET', '/me', GUEST)).body).toEqual({ name: 'viewer', role: 'guest' });
+    expect((await call('GET', '/me', ADMIN)).body).toEqual({ name: 'ops', role: 'admin' });
+    expect((await fetch(`${root}/`)).status).toBe(401);
+    const bare = await fetch(root, { headers: { authorization: basic(GUEST) }, redirect: 'manual' });
+    expect(bare.status).toBe(308);
+    expect(bare.headers.get('location')).toBe('/elastic-job/');
+    const page = await fetch(`${root}/`, { headers: { authorization: basic(GUEST) } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).toMatch(
+      /script-src 'sha256-[A-Za-z0-9+/=]+'; .*frame-ancestors 'none'/,
+    );
+    const html = await page.text();
+    expect(html).toContain('<title>ElasticJob console</title>');
+    expect(html).not.toMatch(/https?:\/\//);
   });
 
   it('is served where the app says, open only when the app says auth: false', async () => {

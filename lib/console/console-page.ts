@@ -1,0 +1,146 @@
+/**
+ * The console's page: one HTML document with its style and script inline, shipped in the
+ * package (no CDN, no build step for the user). It reads and writes through the JSON API
+ * beside it (`./api`), with the browser's own HTTP Basic login; writes carry the console's
+ * header. Views: the jobs (`#/`), one job (`#/jobs/{name}`), the history (`#/history`).
+ */
+export const CONSOLE_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>ElasticJob console</title>
+<style>
+  :root { color-scheme: light dark; --fg: #1b1f24; --muted: #5b6572; --line: #d5dae1; --bg: #fff; --ok: #1a7f37; --warn: #9a6700; --bad: #cf222e; --accent: #0b5cad; }
+  @media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --muted: #9aa4b0; --line: #30363d; --bg: #0d1117; --accent: #4493f8; } }
+  * { box-sizing: border-box; }
+  body { margin: 0; font: 15px/1.45 system-ui, sans-serif; color: var(--fg); background: var(--bg); }
+  header { display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; align-items: baseline; padding: .75rem 1rem; border-bottom: 1px solid var(--line); }
+  header h1 { font-size: 1.1rem; margin: 0; }
+  nav a { margin-right: 1rem; color: var(--accent); }
+  main { padding: 1rem; max-width: 72rem; }
+  .who { margin-left: auto; color: var(--muted); font-size: .9rem; }
+  .scroll { overflow-x: auto; }
+  table { border-collapse: collapse; width: 100%; margin: .5rem 0 1.25rem; }
+  th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+  th { font-weight: 600; color: var(--muted); font-size: .85rem; }
+  .status { font-weight: 600; }
+  .OK, .PENDING, .succeeded { color: var(--ok); }
+  .SHARDING_FLAG, .RUNNING, .running { color: var(--warn); }
+  .CRASHED, .DISABLED, .failed { color: var(--bad); }
+  button { font: inherit; padding: .25rem .7rem; border: 1px solid var(--line); border-radius: 6px; background: transparent; color: var(--fg); cursor: pointer; }
+  button:hover { border-color: var(--accent); }
+  input { font: inherit; padding: .25rem .4rem; border: 1px solid var(--line); border-radius: 6px; background: transparent; color: var(--fg); min-width: 14rem; }
+  form.inline { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .5rem 0; }
+  #message { min-height: 1.5rem; }
+  #message.error { color: var(--bad); }
+  pre { white-space: pre-wrap; font-size: .8rem; margin: .25rem 0; }
+  .muted { color: var(--muted); }
+</style>
+</head>
+<body>
+<header>
+  <h1>ElasticJob console</h1>
+  <nav aria-label="Views"><a href="#/">Jobs</a><a href="#/history">History</a></nav>
+  <span class="who" id="who"></span>
+</header>
+<main>
+  <div id="message" role="status" aria-live="polite"></div>
+  <div id="view">Loading…</div>
+</main>
+<script>
+(() => {
+  const api = 'api';
+  let me = { role: 'guest' };
+  const view = document.getElementById('view');
+  const message = document.getElementById('message');
+  const esc = (value) => String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+  const say = (text, error) => { message.textContent = text || ''; message.className = error ? 'error' : ''; };
+
+  async function call(method, path, body) {
+    const headers = {};
+    if (method !== 'GET') headers['x-elastic-job-console'] = '1';
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(api + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+    const text = await response.text();
+    const data = text ? JSON.parse(text) : undefined;
+    if (!response.ok) throw new Error((data && data.message) || response.status + ' ' + response.statusText);
+    return data;
+  }
+
+  const admin = () => me.role === 'admin';
+
+  async function jobsView() {
+    const jobs = await call('GET', '/jobs');
+    view.innerHTML = '<h2>Jobs</h2><div class="scroll"><table><thead><tr><th scope="col">Job</th><th scope="col">Status</th><th scope="col">Cron</th><th scope="col">Items</th><th scope="col">Instances</th><th scope="col">Description</th></tr></thead><tbody>' +
+      jobs.map((job) => '<tr><td><a href="#/jobs/' + encodeURIComponent(job.jobName) + '">' + esc(job.jobName) + '</a></td><td class="status ' + esc(job.status) + '">' + esc(job.status) + '</td><td><code>' + esc(job.cron) + '</code></td><td>' + job.shardingTotalCount + '</td><td>' + job.instanceCount + '</td><td>' + esc(job.description) + '</td></tr>').join('') +
+      '</tbody></table></div>' + (jobs.length === 0 ? '<p class="muted">No jobs.</p>' : '');
+  }
+
+  async function jobView(name) {
+    const job = await call('GET', '/jobs/' + encodeURIComponent(name));
+    const write = admin();
+    const items = job.items.map((item) => '<tr><td>' + item.item + '</td><td class="status ' + esc(item.status) + '">' + esc(item.status) + (item.failover ? ' (failover)' : '') + '</td><td>' + esc(item.instanceId) + '</td>' +
+      (write ? '<td><button data-action="' + (item.status === 'DISABLED' ? 'enable' : 'disable') + '" data-item="' + item.item + '">' + (item.status === 'DISABLED' ? 'Enable' : 'Disable') + ' item ' + item.item + '</button></td>' : '') + '</tr>').join('');
+    const instances = job.instances.map((instance) => '<tr><td>' + esc(instance.instanceId) + (instance.leader ? ' <strong>(leader)</strong>' : '') + '</td><td>' + esc(instance.serverIp) + (instance.serverEnabled ? '' : ' <span class="DISABLED">disabled</span>') + '</td><td>' + esc(instance.items.join(', ')) + '</td></tr>').join('');
+    view.innerHTML = '<h2>' + esc(name) + ' <span class="status ' + esc(job.brief.status) + '">' + esc(job.brief.status) + '</span></h2>' +
+      '<p>Cron <code id="cron">' + esc(job.configuration.cron) + '</code>' + (job.configuration.timeZone ? ' (' + esc(job.configuration.timeZone) + ')' : '') + ', ' + job.configuration.shardingTotalCount + ' items, failover ' + (job.configuration.failover ? 'on' : 'off') + '.</p>' +
+      (write ? '<form class="inline" id="cron-form"><label for="cron-input">New cron</label><input id="cron-input" name="cron" value="' + esc(job.configuration.cron) + '" required><button type="submit">Save cron</button></form><p><button id="trigger">Trigger now</button></p>' : '') +
+      '<h3>Items</h3><div class="scroll"><table><thead><tr><th scope="col">Item</th><th scope="col">Status</th><th scope="col">Instance</th>' + (write ? '<th scope="col">Action</th>' : '') + '</tr></thead><tbody>' + items + '</tbody></table></div>' +
+      '<h3>Instances</h3><div class="scroll"><table><thead><tr><th scope="col">Instance</th><th scope="col">Server</th><th scope="col">Items</th></tr></thead><tbody>' + instances + '</tbody></table></div>' +
+      '<p><a href="#/history?jobName=' + encodeURIComponent(name) + '">History of ' + esc(name) + '</a></p>';
+    if (!write) return;
+    document.getElementById('trigger').onclick = () => act(() => call('POST', '/jobs/' + encodeURIComponent(name) + '/trigger'), 'Triggered ' + name + '.');
+    document.getElementById('cron-form').onsubmit = (event) => {
+      event.preventDefault();
+      const cron = document.getElementById('cron-input').value.trim();
+      act(() => call('PATCH', '/jobs/' + encodeURIComponent(name) + '/configuration', { cron }), 'Cron of ' + name + ' is now ' + cron + '.');
+    };
+    for (const button of view.querySelectorAll('button[data-item]')) {
+      button.onclick = () => act(() => call('POST', '/jobs/' + encodeURIComponent(name) + '/items/' + button.dataset.item + '/' + button.dataset.action), 'Item ' + button.dataset.item + ' ' + button.dataset.action + 'd.');
+    }
+  }
+
+  async function historyView(params) {
+    const query = new URLSearchParams(params);
+    if (!query.get('limit')) query.set('limit', '50');
+    const page = await call('GET', '/history/executions?' + query.toString());
+    const rows = page.rows.map((run) => '<tr><td>' + esc(run.jobName) + '</td><td>' + run.item + '</td><td>' + esc(run.source) + '</td><td class="' + esc(run.outcome) + '">' + esc(run.outcome) + '</td><td>' + esc(run.startTime ? new Date(run.startTime).toLocaleString() : '') + '</td><td>' + (run.durationMs ?? '') + '</td><td>' + esc(run.ip) + '</td><td>' +
+      (run.failureCause ? '<details><summary>Cause</summary><pre>' + esc(run.failureCause) + '</pre></details>' : '') + '</td></tr>').join('');
+    view.innerHTML = '<h2>History' + (query.get('jobName') ? ' of ' + esc(query.get('jobName')) : '') + '</h2><p class="muted">' + page.total + ' runs, newest first.</p>' +
+      '<div class="scroll"><table><thead><tr><th scope="col">Job</th><th scope="col">Item</th><th scope="col">Source</th><th scope="col">Outcome</th><th scope="col">Started</th><th scope="col">ms</th><th scope="col">IP</th><th scope="col">Failure</th></tr></thead><tbody>' + rows + '</tbody></table></div>';
+  }
+
+  async function act(work, done) {
+    try {
+      await work();
+      say(done);
+      await route();
+    } catch (error) {
+      say(error.message, true);
+    }
+  }
+
+  async function route() {
+    const hash = location.hash.slice(1) || '/';
+    const [path, search] = hash.split('?');
+    try {
+      if (path.startsWith('/jobs/')) await jobView(decodeURIComponent(path.slice(6)));
+      else if (path === '/history') await historyView(search || '');
+      else await jobsView();
+    } catch (error) {
+      view.textContent = '';
+      say(error.message, true);
+    }
+  }
+
+  window.addEventListener('hashchange', () => { say(''); route(); });
+  call('GET', '/me').then((who) => {
+    me = who;
+    document.getElementById('who').textContent = who.name ? who.name + ' (' + who.role + ')' : who.role;
+  }).catch(() => undefined).finally(route);
+})();
+</script>
+</body>
+</html>
+`;
