@@ -16,6 +16,7 @@ import {
   type PlanEntry,
   type ShardingPlan,
 } from './sharding-plan.js';
+import { setLongTimeout, type LongTimeout } from '../utils/long-timeout.js';
 
 export type ShardingOutcome =
   'done' | 'flag-raised-again' | 'not-needed' | 'not-leader' | 'no-instances' | 'items-running';
@@ -44,7 +45,7 @@ export const MIRROR_LEAD_MS = 250;
  * A leader that dies midway leaves `necessary` behind, and the next leader reshards.
  */
 export class ShardingService {
-  private mirrorTimers: NodeJS.Timeout[] = [];
+  private mirrorTimers: LongTimeout[] = [];
 
   constructor(
     private readonly context: JobContext,
@@ -211,7 +212,8 @@ export class ShardingService {
     const inForce = entryAt(plan, now);
     await this.writeMirror(inForce);
     for (const entry of plan.entries.filter((candidate) => candidate.from > now)) {
-      const timer = setTimeout(
+      // A later assignment of a yearly cron applies months from now: past setTimeout's reach.
+      const timer = setLongTimeout(
         () => {
           this.mirrorTimers = this.mirrorTimers.filter((other) => other !== timer);
           if (!this.election.isLeader || this.context.cache.get(this.context.path.shardingPlan) !== text) return;
@@ -219,9 +221,8 @@ export class ShardingService {
             this.context.logger.warn(MIRROR_WRITE_FAILED(this.context.path.jobName, error), 'ElasticJob'),
           );
         },
-        Math.max(entry.from - MIRROR_LEAD_MS - Date.now(), 0),
+        entry.from - MIRROR_LEAD_MS - Date.now(),
       );
-      timer.unref();
       this.mirrorTimers.push(timer);
     }
   }
@@ -239,7 +240,7 @@ export class ShardingService {
 
   /** Stops writing assignments scheduled for later (leaving, closing). */
   cancelMirror(): void {
-    for (const timer of this.mirrorTimers.splice(0)) clearTimeout(timer);
+    for (const timer of this.mirrorTimers.splice(0)) timer.clear();
   }
 
   /**

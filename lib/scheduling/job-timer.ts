@@ -1,7 +1,5 @@
+import { MAX_TIMEOUT_MS } from '../utils/long-timeout.js';
 import type { QuartzCron } from './quartz-cron.js';
-
-/** setTimeout's longest delay; longer waits are done in steps. */
-const MAX_DELAY_MS = 2_147_483_647;
 
 /**
  * One job's local timer: sleeps until the next Quartz fire time and calls `onFire(fireTime)`
@@ -46,7 +44,7 @@ export class JobTimer {
 
   private arm(): void {
     if (!this.running || !this.next) return;
-    const delay = Math.min(Math.max(this.next.getTime() - Date.now(), 0), MAX_DELAY_MS);
+    const delay = Math.min(Math.max(this.next.getTime() - Date.now(), 0), MAX_TIMEOUT_MS);
     this.handle = setTimeout(() => this.wake(), delay);
   }
 
