@@ -58,6 +58,20 @@ function date(query: QueryText, name: string): Date | undefined {
   return parsed;
 }
 
+/**
+ * The parsed fields, and the ones the query has that are not known, as given: the history
+ * refuses those, naming the closest known one.
+ */
+function withUnknown<T extends object>(parsed: T, query: QueryText): T {
+  const known = Object.keys(parsed);
+  return Object.fromEntries([
+    ...Object.entries(parsed).filter(([, value]) => value !== undefined),
+    ...Object.keys(query)
+      .filter((key) => !known.includes(key))
+      .map((key) => [key, query[key]]),
+  ]) as T;
+}
+
 function itemOf(jobName: string, text: string): number {
   if (!/^\d+$/.test(text)) {
     throw new InvalidJobOptionsError([`Job "${jobName}": item "${text}" is not an item number.`]);
@@ -171,14 +185,7 @@ export class ConsoleApiController {
       offset: integer(query, 'offset'),
       limit: integer(query, 'limit'),
     };
-    const known = new Set(Object.keys(parsed));
-    const extra = Object.keys(query).filter((key) => !known.has(key));
-    // Unknown fields are refused (with the closest known one) by the history itself.
-    const withExtra = Object.fromEntries([
-      ...Object.entries(parsed).filter(([, value]) => value !== undefined),
-      ...extra.map((key) => [key, query[key]]),
-    ]) as ExecutionQuery;
-    return this.history.executions(withExtra);
+    return this.history.executions(withUnknown(parsed, query));
   }
 
   /** A task's status rows, oldest first. */
@@ -195,12 +202,6 @@ export class ConsoleApiController {
       from: date(query, 'from'),
       to: date(query, 'to'),
     };
-    const extra = Object.keys(query).filter((key) => !['jobName', 'from', 'to'].includes(key));
-    return this.history.statistics(
-      Object.fromEntries([
-        ...Object.entries(parsed).filter(([, value]) => value !== undefined),
-        ...extra.map((key) => [key, query[key]]),
-      ]) as StatisticsQuery,
-    );
+    return this.history.statistics(withUnknown(parsed, query));
   }
 }

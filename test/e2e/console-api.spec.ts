@@ -161,6 +161,12 @@ describe('the console API', () => {
       'PENDING',
       'PENDING',
     ]);
+    const notNumber = await call('GET', '/history/executions?limit=abc', GUEST);
+    expect(notNumber.status).toBe(400);
+    expect(notNumber.body.message).toBe('Invalid history query field limit "abc": a whole number.');
+    const notTime = await call('GET', '/history/statistics?from=yesterday', GUEST);
+    expect(notTime.status).toBe(400);
+    expect(notTime.body.message).toMatch(/from "yesterday": an ISO 8601 time/);
     // Without an execution log, the history says what to configure.
     const history = await call('GET', '/history/executions?jobName=orders', GUEST);
     expect(history.status).toBe(503);

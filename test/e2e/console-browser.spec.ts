@@ -146,6 +146,12 @@ describe('the console in a browser', () => {
     expect(await page.locator('td.failed').count()).toBe(1);
     await page.screenshot({ path: resolve(SHOTS, 'history-admin.png'), fullPage: true });
     expect(runs.map((run) => run.item).sort()).toEqual([0, 2]);
+    const misspelt = await page.evaluate(async () => {
+      const response = await fetch('api/history/executions?jobnme=ledger');
+      return { status: response.status, body: (await response.json()) as { message: string } };
+    });
+    expect(misspelt.status).toBe(400);
+    expect(misspelt.body.message).toMatch(/did you mean "jobName"/);
     await page.context().close();
   }, 120_000);
 });
