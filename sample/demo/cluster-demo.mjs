@@ -4,6 +4,7 @@
 // Run `node sample/demo/cluster-demo.mjs --help` for the flags. Expects `npm run build` and
 // `npm run build:sample` to have run (`npm start` does both).
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -173,6 +174,8 @@ class Demo {
     this.replacement = undefined;
     this.stopping = false;
     this.timers = new Set();
+    // Made up for this run: the console has no default password.
+    this.consolePasswords = { admin: randomBytes(6).toString('hex'), guest: randomBytes(6).toString('hex') };
   }
 
   async run() {
@@ -233,6 +236,8 @@ class Demo {
         SAMPLE_EVENTS: 'json',
         LOG_LEVELS: 'warn,error',
         ...(this.postgres ? { TRACING_URL: this.postgres.connectionString } : {}),
+        CONSOLE_ADMIN_PASSWORD: this.consolePasswords.admin,
+        CONSOLE_GUEST_PASSWORD: this.consolePasswords.guest,
       },
     });
     const instance = { label, child, pid: child.pid, port, spawnedAt: Date.now(), running: new Map(), alive: true };
@@ -246,7 +251,15 @@ class Demo {
       if (!this.stopping && signal !== 'SIGKILL') say(red(`${label} exited (${signal ?? `code ${code}`})`));
       instance.onExit?.();
     });
-    say(`started ${tag(label)} (pid ${child.pid}, http://127.0.0.1:${port}/jobs)`);
+    say(
+      `started ${tag(label)} (pid ${child.pid}, http://127.0.0.1:${port}/jobs, console http://127.0.0.1:${port}/elastic-job/)`,
+    );
+    if (this.instances.length === 1) {
+      say(
+        `console users, made up for this run: admin / ${this.consolePasswords.admin}, ` +
+          `guest / ${this.consolePasswords.guest} (every instance serves the console)`,
+      );
+    }
     return instance;
   }
 

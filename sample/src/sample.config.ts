@@ -18,6 +18,11 @@ export interface SampleConfig {
   jsonEvents: boolean;
   /** `TRACING_URL`: a postgres:// URL for the execution log; none by default. */
   tracingUrl?: string;
+  /**
+   * `CONSOLE_ADMIN_PASSWORD` (user `admin`) and `CONSOLE_GUEST_PASSWORD` (user `guest`): with
+   * the first, the console is served at `/elastic-job/`; without it, not at all.
+   */
+  console?: { adminPassword: string; guestPassword?: string };
 }
 
 export const SAMPLE_CONFIG = Symbol('SAMPLE_CONFIG');
@@ -42,5 +47,8 @@ export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Sampl
     archiveBatchMs: number('ARCHIVE_BATCH_MS', 1_000),
     jsonEvents: env.SAMPLE_EVENTS === 'json',
     tracingUrl: env.TRACING_URL || undefined,
+    console: env.CONSOLE_ADMIN_PASSWORD
+      ? { adminPassword: env.CONSOLE_ADMIN_PASSWORD, guestPassword: env.CONSOLE_GUEST_PASSWORD || undefined }
+      : undefined,
   };
 }

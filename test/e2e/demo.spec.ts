@@ -84,6 +84,18 @@ describe('npm start (the cluster demo)', () => {
     ]);
     try {
       await demo.waitFor(/ran its first item/, 90_000);
+      // The console, on the instance that joined last, with the users the demo printed.
+      const running = demo.output();
+      const consoles = [...running.matchAll(/console (http:\/\/127\.0\.0\.1:\d+\/elastic-job\/)/g)].map((m) => m[1]!);
+      const admin = /admin \/ ([0-9a-f]{12})/.exec(running)![1]!;
+      const jobs = await fetch(`${consoles.at(-1)}api/jobs`, {
+        headers: { authorization: `Basic ${Buffer.from(`admin:${admin}`).toString('base64')}` },
+      });
+      expect(jobs.status).toBe(200);
+      expect(((await jobs.json()) as Array<{ jobName: string }>).map((job) => job.jobName).sort()).toEqual([
+        'archive',
+        'region-report',
+      ]);
       demo.signal('SIGINT');
       const exit = await demo.exited;
       const output = demo.output();
