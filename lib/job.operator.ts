@@ -4,7 +4,7 @@ import { ElasticJobOrchestrator } from './elastic-job.orchestrator.js';
 import type { JobRunResult } from './interfaces/job-run-result.interface.js';
 import type { ExecutionSource } from './interfaces/sharding-context.interface.js';
 import type { JobConfigurationChanges } from './interfaces/job-configuration-changes.interface.js';
-import type { JobBriefInfo, JobInstanceInfo, ShardingInfo } from './interfaces/job-status.interface.js';
+import type { JobBriefInfo, JobInstanceInfo, ServerInfo, ShardingInfo } from './interfaces/job-status.interface.js';
 
 export interface RunWaitOptions {
   /** Only a run of this source (e.g. `MANUAL` for a trigger). */
@@ -87,6 +87,11 @@ export class JobOperator {
    */
   getJobBrief(jobName: string): JobBriefInfo {
     return this.orchestrator.job(jobName).coordinator.status.brief();
+  }
+
+  /** The job's servers (by IP, ElasticJob's `servers/{ip}`), enabled or not, with their live instances. */
+  getServers(jobName: string): ServerInfo[] {
+    return this.orchestrator.job(jobName).coordinator.status.serverInfo();
   }
 
   /** The job's live instances: server, leadership, items. */

@@ -120,7 +120,37 @@ export class ConsoleApiController {
       configuration: operator.getJobConfiguration(name),
       items: await operator.getShardingInfo(name),
       instances: operator.getInstances(name),
+      servers: operator.getServers(name),
     };
+  }
+
+  /**
+   * The servers, by IP, as ElasticJob's console shows them: each with its live instances, the
+   * jobs it serves and those disabled on it.
+   */
+  @Get('servers')
+  servers() {
+    const operator = this.operator;
+    const byIp = new Map<
+      string,
+      { serverIp: string; instances: Set<string>; jobs: string[]; disabledJobs: string[] }
+    >();
+    for (const jobName of operator.getJobNames()) {
+      for (const server of operator.getServers(jobName)) {
+        const entry = byIp.get(server.serverIp) ?? {
+          serverIp: server.serverIp,
+          instances: new Set<string>(),
+          jobs: [],
+          disabledJobs: [],
+        };
+        for (const instance of server.instances) entry.instances.add(instance);
+        (server.enabled ? entry.jobs : entry.disabledJobs).push(jobName);
+        byIp.set(server.serverIp, entry);
+      }
+    }
+    return [...byIp.values()]
+      .sort((a, b) => a.serverIp.localeCompare(b.serverIp))
+      .map((entry) => ({ ...entry, instances: [...entry.instances].sort() }));
   }
 
   /** Fires the job once on every live instance, a job waiting for sharding included. */

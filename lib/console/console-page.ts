@@ -41,7 +41,7 @@ export const CONSOLE_PAGE = `<!doctype html>
 <body>
 <header>
   <h1>ElasticJob console</h1>
-  <nav aria-label="Views"><a href="#/">Jobs</a><a href="#/history">History</a></nav>
+  <nav aria-label="Views"><a href="#/">Jobs</a><a href="#/servers">Servers</a><a href="#/history">History</a></nav>
   <span class="who" id="who"></span>
 </header>
 <main>
@@ -82,12 +82,15 @@ export const CONSOLE_PAGE = `<!doctype html>
     const write = admin();
     const items = job.items.map((item) => '<tr><td>' + item.item + '</td><td class="status ' + esc(item.status) + '">' + esc(item.status) + (item.failover ? ' (failover)' : '') + '</td><td>' + esc(item.instanceId) + '</td>' +
       (write ? '<td><button data-action="' + (item.status === 'DISABLED' ? 'enable' : 'disable') + '" data-item="' + item.item + '">' + (item.status === 'DISABLED' ? 'Enable' : 'Disable') + ' item ' + item.item + '</button></td>' : '') + '</tr>').join('');
+    const servers = job.servers.map((server) => '<tr><td>' + esc(server.serverIp) + '</td><td class="' + (server.enabled ? 'OK' : 'DISABLED') + '">' + (server.enabled ? 'enabled' : 'disabled') + '</td><td>' + esc(server.instances.join(', ')) + '</td>' +
+      (write ? '<td><button data-server="' + esc(server.serverIp) + '" data-action="' + (server.enabled ? 'disable' : 'enable') + '">' + (server.enabled ? 'Disable' : 'Enable') + ' server ' + esc(server.serverIp) + '</button></td>' : '') + '</tr>').join('');
     const instances = job.instances.map((instance) => '<tr><td>' + esc(instance.instanceId) + (instance.leader ? ' <strong>(leader)</strong>' : '') + '</td><td>' + esc(instance.serverIp) + (instance.serverEnabled ? '' : ' <span class="DISABLED">disabled</span>') + '</td><td>' + esc(instance.items.join(', ')) + '</td></tr>').join('');
     view.innerHTML = '<h2>' + esc(name) + ' <span class="status ' + esc(job.brief.status) + '">' + esc(job.brief.status) + '</span></h2>' +
       '<p>Cron <code id="cron">' + esc(job.configuration.cron) + '</code>' + (job.configuration.timeZone ? ' (' + esc(job.configuration.timeZone) + ')' : '') + ', ' + job.configuration.shardingTotalCount + ' items, failover ' + (job.configuration.failover ? 'on' : 'off') + '.</p>' +
       (write ? '<form class="inline" id="cron-form"><label for="cron-input">New cron</label><input id="cron-input" name="cron" value="' + esc(job.configuration.cron) + '" required><button type="submit">Save cron</button></form><p><button id="trigger">Trigger now</button></p>' : '') +
       '<h3>Items</h3><div class="scroll"><table><thead><tr><th scope="col">Item</th><th scope="col">Status</th><th scope="col">Instance</th>' + (write ? '<th scope="col">Action</th>' : '') + '</tr></thead><tbody>' + items + '</tbody></table></div>' +
       '<h3>Instances</h3><div class="scroll"><table><thead><tr><th scope="col">Instance</th><th scope="col">Server</th><th scope="col">Items</th></tr></thead><tbody>' + instances + '</tbody></table></div>' +
+      '<h3>Servers</h3><div class="scroll"><table><thead><tr><th scope="col">Server</th><th scope="col">Status</th><th scope="col">Instances</th>' + (write ? '<th scope="col">Action</th>' : '') + '</tr></thead><tbody>' + servers + '</tbody></table></div>' +
       '<p><a href="#/history?jobName=' + encodeURIComponent(name) + '">History of ' + esc(name) + '</a></p>';
     if (!write) return;
     document.getElementById('trigger').onclick = () => act(() => call('POST', '/jobs/' + encodeURIComponent(name) + '/trigger'), 'Triggered ' + name + '.');
@@ -96,9 +99,19 @@ export const CONSOLE_PAGE = `<!doctype html>
       const cron = document.getElementById('cron-input').value.trim();
       act(() => call('PATCH', '/jobs/' + encodeURIComponent(name) + '/configuration', { cron }), 'Cron of ' + name + ' is now ' + cron + '.');
     };
+    for (const button of view.querySelectorAll('button[data-server]')) {
+      button.onclick = () => act(() => call('POST', '/jobs/' + encodeURIComponent(name) + '/servers/' + encodeURIComponent(button.dataset.server) + '/' + button.dataset.action), 'Server ' + button.dataset.server + ' ' + button.dataset.action + 'd for ' + name + '.');
+    }
     for (const button of view.querySelectorAll('button[data-item]')) {
       button.onclick = () => act(() => call('POST', '/jobs/' + encodeURIComponent(name) + '/items/' + button.dataset.item + '/' + button.dataset.action), 'Item ' + button.dataset.item + ' ' + button.dataset.action + 'd.');
     }
+  }
+
+  async function serversView() {
+    const servers = await call('GET', '/servers');
+    view.innerHTML = '<h2>Servers</h2><div class="scroll"><table><thead><tr><th scope="col">Server</th><th scope="col">Instances</th><th scope="col">Jobs</th><th scope="col">Disabled jobs</th></tr></thead><tbody>' +
+      servers.map((server) => '<tr><td>' + esc(server.serverIp) + '</td><td>' + esc(server.instances.join(', ')) + '</td><td>' + server.jobs.map((job) => '<a href="#/jobs/' + encodeURIComponent(job) + '">' + esc(job) + '</a>').join(', ') + '</td><td class="DISABLED">' + esc(server.disabledJobs.join(', ')) + '</td></tr>').join('') +
+      '</tbody></table></div>';
   }
 
   async function historyView(params) {
@@ -127,6 +140,7 @@ export const CONSOLE_PAGE = `<!doctype html>
     try {
       if (path.startsWith('/jobs/')) await jobView(decodeURIComponent(path.slice(6)));
       else if (path === '/history') await historyView(search || '');
+      else if (path === '/servers') await serversView();
       else await jobsView();
     } catch (error) {
       view.textContent = '';

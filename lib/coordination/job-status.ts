@@ -1,5 +1,5 @@
 import { parseInstanceYaml } from '../config/elastic-job-yaml.js';
-import type { JobBriefInfo, JobInstanceInfo, ShardingInfo } from '../interfaces/job-status.interface.js';
+import type { JobBriefInfo, JobInstanceInfo, ServerInfo, ShardingInfo } from '../interfaces/job-status.interface.js';
 import { jobBriefStatus } from './job-brief-status.js';
 import type { ElectionService } from './election.service.js';
 import type { ExecutionService } from './execution.service.js';
@@ -63,6 +63,21 @@ export class JobStatus {
         owners,
       ),
     };
+  }
+
+  /** Every server the job has had (`servers/`), enabled or not, with its live instances. */
+  serverInfo(): ServerInfo[] {
+    const { cache, path } = this.scope;
+    const { servers, instances } = this.services;
+    const online = instances.onlineInstances();
+    return (cache.getChildren(path.servers) ?? [])
+      .slice()
+      .sort()
+      .map((serverIp) => ({
+        serverIp,
+        enabled: servers.isEnabled(serverIp),
+        instances: online.filter((id) => instances.serverIpOf(id) === serverIp),
+      }));
   }
 
   /** Live instances of the job, with their server status, leadership and items. */

@@ -31,3 +31,12 @@ export interface JobBriefInfo {
    */
   status: 'OK' | 'CRASHED' | 'DISABLED' | 'SHARDING_FLAG';
 }
+
+/** One server (`servers/{ip}`) of a job: ElasticJob's servers are IPs, shared by their instances. */
+export interface ServerInfo {
+  serverIp: string;
+  /** `servers/{ip}` is `ENABLED` (its instances may get items). */
+  enabled: boolean;
+  /** Live instances of the job on that IP. */
+  instances: string[];
+}

@@ -99,7 +99,16 @@ describe('the console API', () => {
       [2, 'PENDING'],
     ]);
     expect(job.body.instances).toMatchObject([{ instanceId: '127.0.0.1@-@console', leader: true, items: [0, 1, 2] }]);
+    expect(job.body.servers).toEqual([{ serverIp: '127.0.0.1', enabled: true, instances: ['127.0.0.1@-@console'] }]);
     expect((await call('GET', '/jobs/nope', GUEST)).status).toBe(404);
+    expect((await call('GET', '/servers', GUEST)).body).toEqual([
+      { serverIp: '127.0.0.1', instances: ['127.0.0.1@-@console'], jobs: ['orders'], disabledJobs: [] },
+    ]);
+    expect((await call('POST', '/jobs/orders/servers/127.0.0.1/disable', ADMIN)).status).toBe(204);
+    expect((await call('GET', '/servers', GUEST)).body).toEqual([
+      { serverIp: '127.0.0.1', instances: ['127.0.0.1@-@console'], jobs: [], disabledJobs: ['orders'] },
+    ]);
+    expect((await call('GET', '/jobs', GUEST)).body[0].status).toBe('DISABLED');
   });
 
   it('asks who you are, and lets a guest read but not write, even with a forged request', async () => {

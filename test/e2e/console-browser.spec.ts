@@ -99,6 +99,9 @@ describe('the console in a browser', () => {
       return response.status;
     });
     expect(forged).toBe(403);
+    await page.getByRole('link', { name: 'Servers' }).click();
+    await page.getByRole('heading', { name: 'Servers' }).waitFor();
+    expect(await page.locator('main tbody tr').first().textContent()).toContain('127.0.0.1@-@ui-a, 127.0.0.1@-@ui-b');
     expect((await apps[0]!.operator.getShardingInfo('ledger'))[0]!.status).toBe('PENDING');
     await page.context().close();
   }, 90_000);
