@@ -9,10 +9,14 @@ import {
   Query,
   Req,
   SetMetadata,
+  Sse,
   UseFilters,
   UseGuards,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { map, merge, timer, type Observable } from 'rxjs';
+import { ElasticJobOrchestrator } from '../elastic-job.orchestrator.js';
+import { JobEventStream } from '../events/job-event-stream.js';
 import { ElasticJobErrorFilter } from '../elastic-job-error.filter.js';
 import { InvalidHistoryQueryError } from '../errors/invalid-history-query.error.js';
 import { InvalidJobOptionsError } from '../errors/invalid-job-options.error.js';
@@ -151,6 +155,46 @@ export class ConsoleApiController {
     return [...byIp.values()]
       .sort((a, b) => a.serverIp.localeCompare(b.serverIp))
       .map((entry) => ({ ...entry, instances: [...entry.instances].sort() }));
+  }
+
+  /**
+   * Fires as they come, over server-sent events: for every fire of every job, who owns each
+   * item (`fire`: item → instance, from the assignment every instance follows), and what this
+   * instance's items did (`outcome`). Nothing is asked of ZooKeeper for it.
+   */
+  @Sse('fires')
+  fires(): Observable<{ type: string; data: object }> {
+    const events = this.moduleRef.get(JobEventStream, { strict: false });
+    const orchestrator = this.moduleRef.get(ElasticJobOrchestrator, { strict: false });
+    const told = events.ofType('fire-scheduled', 'fire-finished').pipe(
+      map((event) =>
+        event.type === 'fire-scheduled'
+          ? {
+              type: 'fire',
+              data: {
+                job: event.job,
+                fireTime: event.fireTime,
+                source: event.source,
+                owners: orchestrator
+                  .job(event.job)
+                  .coordinator.status.ownersAt(event.fireTime, event.source === 'MANUAL'),
+              },
+            }
+          : {
+              type: 'outcome',
+              data: {
+                job: event.job,
+                fireTime: event.fireTime,
+                source: event.source,
+                instanceId: event.instanceId,
+                items: event.items.map(({ item, status }) => ({ item, status })),
+              },
+            },
+      ),
+    );
+    // `ready` once listening (told a turn later, once the response is under way): a page
+    // knows from then on that no fire is missed.
+    return merge(told, timer(0).pipe(map(() => ({ type: 'ready', data: {} }))));
   }
 
   /** Fires the job once on every live instance, a job waiting for sharding included. */

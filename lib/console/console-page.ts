@@ -41,7 +41,7 @@ export const CONSOLE_PAGE = `<!doctype html>
 <body>
 <header>
   <h1>ElasticJob console</h1>
-  <nav aria-label="Views"><a href="#/">Jobs</a><a href="#/servers">Servers</a><a href="#/history">History</a></nav>
+  <nav aria-label="Views"><a href="#/">Jobs</a><a href="#/servers">Servers</a><a href="#/live">Live</a><a href="#/history">History</a></nav>
   <span class="who" id="who"></span>
 </header>
 <main>
@@ -107,6 +107,33 @@ export const CONSOLE_PAGE = `<!doctype html>
     }
   }
 
+  let live;
+  function liveView() {
+    const fires = [];
+    view.innerHTML = '<h2>Live</h2><p class="muted">Every fire as it comes: item:instance for each item; ✓ or ✗ for the items this instance ran.</p><ol id="fires" reversed></ol>';
+    const list = document.getElementById('fires');
+    const key = (data) => data.job + '@' + data.fireTime + '@' + data.source;
+    const draw = () => {
+      list.innerHTML = fires.map((fire) => '<li><span class="muted">' + esc(new Date(fire.fireTime).toLocaleTimeString()) + '</span> <strong>' + esc(fire.job) + '</strong>' + (fire.source === 'NORMAL_TRIGGER' ? '' : ' <em>' + esc(fire.source === 'MANUAL' ? 'trigger' : fire.source) + '</em>') + ' ' +
+        Object.keys(fire.owners).map((item) => { const status = fire.outcomes[item]; return '<span class="' + (status ? (status === 'SUCCEEDED' ? 'succeeded' : 'failed') : '') + '">' + esc(item + ':' + fire.owners[item]) + (status ? (status === 'SUCCEEDED' ? ' ✓' : ' ✗') : '') + '</span>'; }).join(' ') + '</li>').join('');
+    };
+    live = new EventSource(api + '/fires');
+    live.addEventListener('ready', () => list.setAttribute('data-live', 'ready'));
+    live.addEventListener('fire', (message) => {
+      const data = JSON.parse(message.data);
+      fires.unshift({ ...data, outcomes: {} });
+      fires.splice(30);
+      draw();
+    });
+    live.addEventListener('outcome', (message) => {
+      const data = JSON.parse(message.data);
+      const fire = fires.find((candidate) => key(candidate) === key(data));
+      if (!fire) return;
+      for (const result of data.items) fire.outcomes[result.item] = result.status;
+      draw();
+    });
+  }
+
   async function serversView() {
     const servers = await call('GET', '/servers');
     view.innerHTML = '<h2>Servers</h2><div class="scroll"><table><thead><tr><th scope="col">Server</th><th scope="col">Instances</th><th scope="col">Jobs</th><th scope="col">Disabled jobs</th></tr></thead><tbody>' +
@@ -135,12 +162,14 @@ export const CONSOLE_PAGE = `<!doctype html>
   }
 
   async function route() {
+    if (live) { live.close(); live = undefined; }
     const hash = location.hash.slice(1) || '/';
     const [path, search] = hash.split('?');
     try {
       if (path.startsWith('/jobs/')) await jobView(decodeURIComponent(path.slice(6)));
       else if (path === '/history') await historyView(search || '');
       else if (path === '/servers') await serversView();
+      else if (path === '/live') liveView();
       else await jobsView();
     } catch (error) {
       view.textContent = '';

@@ -65,6 +65,22 @@ export class JobStatus {
     };
   }
 
+  /**
+   * Who owns each item at the fire of `fireTime` (item → instance id): the plan's assignment in
+   * force then, or, without a plan (a Java leader), the `sharding/{i}/instance` nodes.
+   */
+  ownersAt(fireTime: Date, manual = false): Record<string, string> {
+    const { sharding } = this.services;
+    const entry = sharding.entryAt(fireTime.getTime(), manual);
+    if (entry) return { ...entry.items };
+    const owners: Record<string, string> = {};
+    for (let item = 0; item < this.scope.config().shardingTotalCount; item += 1) {
+      const owner = sharding.ownerOf(item);
+      if (owner) owners[String(item)] = owner;
+    }
+    return owners;
+  }
+
   /** Every server the job has had (`servers/`), enabled or not, with its live instances. */
   serverInfo(): ServerInfo[] {
     const { cache, path } = this.scope;

@@ -41,7 +41,7 @@ afterAll(async () => {
 async function cluster() {
   const namespace = uniqueNamespace('console-ui');
   const runs: Array<{ instance: string; item: number }> = [];
-  const apps: Array<{ app: INestApplication; operator: JobOperator; url: string }> = [];
+  const apps: Array<{ id: string; app: INestApplication; operator: JobOperator; url: string }> = [];
   for (const id of ['127.0.0.1@-@ui-a', '127.0.0.1@-@ui-b']) {
     const Job = jobClass({ name: 'ledger', cron: '0 0 0 1 1 ? 2099', shardingTotalCount: 3 }, (context) => {
       runs.push({ instance: id, item: context.shardingItem });
@@ -64,7 +64,7 @@ async function cluster() {
     const app = moduleRef.createNestApplication({ logger: false });
     opened.push(app);
     await app.listen(0, '127.0.0.1');
-    apps.push({ app, operator: app.get(JobOperator), url: (await app.getUrl()).replace('[::1]', '127.0.0.1') });
+    apps.push({ id, app, operator: app.get(JobOperator), url: (await app.getUrl()).replace('[::1]', '127.0.0.1') });
   }
   await waitFor(
     'both instances with items',
@@ -100,7 +100,7 @@ describe('the console in a browser', () => {
     });
     expect(forged).toBe(403);
     await page.getByRole('link', { name: 'Servers' }).click();
-    await page.getByRole('heading', { name: 'Servers' }).waitFor();
+    await page.getByRole('heading', { name: 'Servers', level: 2 }).waitFor();
     expect(await page.locator('main tbody tr').first().textContent()).toContain('127.0.0.1@-@ui-a, 127.0.0.1@-@ui-b');
     expect((await apps[0]!.operator.getShardingInfo('ledger'))[0]!.status).toBe('PENDING');
     await page.context().close();
@@ -124,9 +124,29 @@ describe('the console in a browser', () => {
 
     await page.getByRole('button', { name: 'Disable item 1' }).click();
     await page.getByRole('button', { name: 'Enable item 1' }).waitFor();
+    // The trigger from a second tab; this one watches it live, on an instance with an item that runs.
+    const owners = apps[0]!.operator.getInstances('ledger');
+    const watcher = owners.find((instance) => instance.items.some((item) => item !== 1))!;
+    const watcherApp = apps.find((entry) => entry.id === watcher.instanceId)!;
+    const live = await open(watcherApp.url, ADMIN, '#/live');
+    // Listening on the server: from now on no fire is missed.
+    await live.locator('#fires[data-live="ready"]').waitFor({ state: 'attached' });
     await page.getByRole('button', { name: 'Trigger now' }).click();
     await page.getByText('Triggered ledger.').waitFor();
     await waitFor('items 0 and 2 ran', () => runs.length >= 2, 20_000);
+    const fire = live.locator('#fires li', { hasText: 'trigger' }).first();
+    await fire.waitFor();
+    for (const { instanceId, items } of owners) {
+      for (const item of items)
+        await fire.getByText(new RegExp(`^${item}:${instanceId.replace(/\./g, '\\.')}`)).waitFor();
+    }
+    // The watching instance's items end up marked with how they did: 0 succeeds, 2 fails.
+    for (const item of watcher.items.filter((item) => item !== 1)) {
+      const mark = item === 2 ? '✗' : '✓';
+      await fire.getByText(`${item}:${watcher.instanceId} ${mark}`).waitFor();
+    }
+    await live.screenshot({ path: resolve(SHOTS, 'live-admin.png'), fullPage: true });
+    await live.context().close();
     // The disabled item was skipped.
     expect(runs.map((run) => run.item).sort()).toEqual([0, 2]);
     await page.screenshot({ path: resolve(SHOTS, 'job-admin.png'), fullPage: true });
