@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Controller, Get, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Res, UseGuards } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ConsoleAccessGuard } from './console-access.guard.js';
 import { CONSOLE_PAGE } from './console-page.js';
@@ -14,22 +14,15 @@ const POLICY =
   `default-src 'none'; script-src ${inline('script')}; style-src ${inline('style')}; ` +
   "connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/** The console's page, at `/{path}/` (behind the same access rule as its API). */
+/** The console's page, at `/{path}` (behind the same access rule as its API). */
 @Controller()
 @UseGuards(ConsoleAccessGuard)
 export class ConsolePageController {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
   @Get()
-  page(@Req() request: { url?: string; originalUrl?: string }, @Res() response: unknown): void {
+  page(@Res() response: unknown): void {
     const adapter = this.adapterHost.httpAdapter;
-    const url = request.originalUrl ?? request.url ?? '';
-    const [path, search] = url.split('?');
-    // The page calls its API by a relative path: it must be served from a path ending in "/".
-    if (!path!.endsWith('/')) {
-      adapter.redirect(response, 308, `${path}/${search === undefined ? '' : `?${search}`}`);
-      return;
-    }
     adapter.setHeader(response, 'content-type', 'text/html; charset=utf-8');
     adapter.setHeader(response, 'content-security-policy', POLICY);
     adapter.setHeader(response, 'x-content-type-options', 'nosniff');

@@ -50,7 +50,8 @@ export const CONSOLE_PAGE = `<!doctype html>
 </main>
 <script>
 (() => {
-  const api = 'api';
+  // The API beside the page, whether the page was asked for with a trailing "/" or not.
+  const api = (location.pathname.endsWith('/') ? location.pathname : location.pathname + '/') + 'api';
   let me = { role: 'guest' };
   const view = document.getElementById('view');
   const message = document.getElementById('message');

@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ElasticJobConsoleModule } from '../../lib/console/elastic-job-console.module.js';
@@ -25,7 +26,10 @@ const GUEST = { name: 'viewer', password: 'just looking here', role: 'guest' as 
 const basic = (user: { name: string; password: string }) =>
   `Basic ${Buffer.from(`${user.name}:${user.password}`).toString('base64')}`;
 
-async function consoleApp(console: ElasticJobConsoleOptions = { auth: { users: [ADMIN, GUEST] } }) {
+async function consoleApp(
+  console: ElasticJobConsoleOptions = { auth: { users: [ADMIN, GUEST] } },
+  platform: 'express' | 'fastify' = 'express',
+) {
   const runs: number[] = [];
   const Job = jobClass({ name: 'orders', cron: '0 0 0 1 1 ? 2099', shardingTotalCount: 3 }, (context) => {
     runs.push(context.shardingItem);
@@ -47,7 +51,10 @@ async function consoleApp(console: ElasticJobConsoleOptions = { auth: { users: [
     ],
     providers: [Job],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app =
+    platform === 'fastify'
+      ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false })
+      : moduleRef.createNestApplication({ logger: false });
   opened.push(app);
   await app.listen(0, '127.0.0.1');
   const base = `${await app.getUrl()}/${console.path ?? 'elastic-job'}/api`.replace('[::1]', '127.0.0.1');
@@ -187,10 +194,8 @@ describe('the console API', () => {
     expect((await call('GET', '/me', GUEST)).body).toEqual({ name: 'viewer', role: 'guest' });
     expect((await call('GET', '/me', ADMIN)).body).toEqual({ name: 'ops', role: 'admin' });
     expect((await fetch(`${root}/`)).status).toBe(401);
-    const bare = await fetch(root, { headers: { authorization: basic(GUEST) }, redirect: 'manual' });
-    expect(bare.status).toBe(308);
-    expect(bare.headers.get('location')).toBe('/elastic-job/');
-    const page = await fetch(`${root}/`, { headers: { authorization: basic(GUEST) } });
+    expect((await fetch(`${root}/`, { headers: { authorization: basic(GUEST) } })).status).toBe(200);
+    const page = await fetch(root, { headers: { authorization: basic(GUEST) } });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(page.headers.get('content-security-policy')).toMatch(
@@ -227,5 +232,24 @@ describe('the console API', () => {
       expect(error).toBeInstanceOf(InvalidModuleOptionsError);
       expect(String(error)).toMatch(message);
     }
+  });
+
+  it('works the same on Fastify: access, reads, a write, the page and the live view', async () => {
+    const { call, root, operator } = await consoleApp(undefined, 'fastify');
+    expect((await call('GET', '/jobs')).status).toBe(401);
+    expect((await call('GET', '/jobs', GUEST)).body[0]).toMatchObject({ jobName: 'orders', status: 'OK' });
+    expect((await call('POST', '/jobs/orders/items/2/disable', GUEST)).status).toBe(403);
+    expect((await call('POST', '/jobs/orders/items/2/disable', ADMIN)).status).toBe(204);
+    expect((await operator.getShardingInfo('orders'))[2]!.status).toBe('DISABLED');
+    expect((await call('PATCH', '/jobs/orders/configuration', ADMIN, { cron: 'nope' })).status).toBe(400);
+    const page = await fetch(root, { headers: { authorization: basic(GUEST) } });
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'sha256-/);
+    expect(await page.text()).toContain('<title>ElasticJob console</title>');
+    const live = await fetch(`${root}/api/fires`, { headers: { authorization: basic(GUEST) } });
+    expect(live.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = live.body!.getReader();
+    let text = '';
+    while (!text.includes('event: ready')) text += Buffer.from((await reader.read()).value!).toString();
+    await reader.cancel();
   });
 });

@@ -77,7 +77,8 @@ async function cluster() {
 async function open(url: string, user: { name: string; password: string }, view = ''): Promise<Page> {
   const context = await browser.newContext({ httpCredentials: { username: user.name, password: user.password } });
   const page = await context.newPage();
-  await page.goto(`${url}/elastic-job/${view}`);
+  // Without a view, as typed with no trailing "/" (the page finds its API either way).
+  await page.goto(view ? `${url}/elastic-job/${view}` : `${url}/elastic-job`);
   return page;
 }
 
@@ -92,7 +93,7 @@ describe('the console in a browser', () => {
     await page.getByRole('heading', { name: /ledger/ }).waitFor();
     expect(await page.getByRole('button').count()).toBe(0);
     const forged = await page.evaluate(async () => {
-      const response = await fetch('api/jobs/ledger/items/0/disable', {
+      const response = await fetch('/elastic-job/api/jobs/ledger/items/0/disable', {
         method: 'POST',
         headers: { 'x-elastic-job-console': '1' },
       });
@@ -170,7 +171,7 @@ describe('the console in a browser', () => {
     await page.screenshot({ path: resolve(SHOTS, 'history-admin.png'), fullPage: true });
     expect(runs.map((run) => run.item).sort()).toEqual([0, 2]);
     const misspelt = await page.evaluate(async () => {
-      const response = await fetch('api/history/executions?jobnme=ledger');
+      const response = await fetch('/elastic-job/api/history/executions?jobnme=ledger');
       return { status: response.status, body: (await response.json()) as { message: string } };
     });
     expect(misspelt.status).toBe(400);
