@@ -27,6 +27,7 @@ import type { ItemStatus } from '../interfaces/job-event.interface.js';
 import type { ItemResult, JobRunResult } from '../interfaces/job-run-result.interface.js';
 import { Semaphore } from './semaphore.js';
 import { itemParameters, taskId } from './sharding-context.js';
+import { within } from '../utils/within.js';
 
 export type JobHandler = (context: ShardingContext) => unknown;
 
@@ -681,15 +682,4 @@ export class JobRuntime implements CoordinationListener {
   private warn(what: string, error: unknown): void {
     this.deps.logger.warn(JOB_STEP_FAILED(this.jobName, what, error), 'ElasticJob');
   }
-}
-
-/** Waits for `promise` at most `ms`, leaving no timer behind. */
-function within(promise: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    void promise.then(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }

@@ -12,6 +12,7 @@ import { HISTORY_NEEDS_TRACING } from '../elastic-job.messages.js';
 import { ExecutionLogUnavailableError } from '../errors/execution-log-unavailable.error.js';
 import { JobEventStream } from '../events/job-event-stream.js';
 import type { TracingPool } from '../interfaces/tracing-configuration.interface.js';
+import { within } from '../utils/within.js';
 import { ExecutionLogRetention } from './execution-log.retention.js';
 import { LOGGED_EVENTS, rowsOf } from './execution-log.rows.js';
 import { ExecutionLogWriter, type WriterCounters } from './execution-log.writer.js';
@@ -111,12 +112,4 @@ export class ExecutionLog implements OnModuleInit, BeforeApplicationShutdown, On
       left(),
     );
   }
-}
-
-/** Waits for `work` at most `ms`. */
-async function within(work: Promise<unknown> | undefined, ms: number): Promise<void> {
-  if (!work) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }

@@ -7,6 +7,7 @@ import {
   EXECUTION_LOG_NOT_FLUSHED,
   EXECUTION_LOG_REFUSED,
 } from '../elastic-job.messages.js';
+import { within } from '../utils/within.js';
 import { ensureSchema, SchemaUnavailableError } from './execution-log.schema.js';
 import type { ExecutionRow, LogRow, StatusTraceRow } from './execution-log.rows.js';
 
@@ -23,97 +24,62 @@ const RETRY_MAX_MS = 5_000;
 const DROP_WARNING_INTERVAL_MS = 30_000;
 const LOG_CONTEXT = 'ElasticJobExecutionLog';
 
-const EXECUTION_COLUMNS = [
-  'id',
-  'job_name',
-  'task_id',
-  'hostname',
-  'ip',
-  'sharding_item',
-  'execution_source',
-  'failure_cause',
-  'is_success',
-  'start_time',
-  'complete_time',
-] as const;
+/** Each table's columns, in order, with the row field each is written from. */
+const EXECUTION_COLUMNS: ReadonlyArray<readonly [string, keyof ExecutionRow]> = [
+  ['id', 'id'],
+  ['job_name', 'jobName'],
+  ['task_id', 'taskId'],
+  ['hostname', 'hostname'],
+  ['ip', 'ip'],
+  ['sharding_item', 'shardingItem'],
+  ['execution_source', 'executionSource'],
+  ['failure_cause', 'failureCause'],
+  ['is_success', 'isSuccess'],
+  ['start_time', 'startTime'],
+  ['complete_time', 'completeTime'],
+];
 
-const STATUS_COLUMNS = [
-  'id',
-  'job_name',
-  'original_task_id',
-  'task_id',
-  'slave_id',
-  'execution_type',
-  'sharding_item',
-  'state',
-  'message',
-  'creation_time',
-] as const;
-
-function placeholders(rows: number, columns: number): string {
-  const groups: string[] = [];
-  for (let r = 0; r < rows; r += 1) {
-    const cells: string[] = [];
-    for (let c = 1; c <= columns; c += 1) cells.push(`$${r * columns + c}`);
-    groups.push(`(${cells.join(', ')})`);
-  }
-  return groups.join(', ');
-}
+const STATUS_COLUMNS: ReadonlyArray<readonly [string, keyof StatusTraceRow]> = [
+  ['id', 'id'],
+  ['job_name', 'jobName'],
+  ['original_task_id', 'originalTaskId'],
+  ['task_id', 'taskId'],
+  ['slave_id', 'slaveId'],
+  ['execution_type', 'executionType'],
+  ['sharding_item', 'shardingItem'],
+  ['state', 'state'],
+  ['message', 'message'],
+  ['creation_time', 'creationTime'],
+];
 
 /**
- * One statement for many runs. A row written at a run's start and again at its end (in
- * another batch) is completed by its second write; a start written after its end (a retry)
- * changes nothing.
+ * A run's row: written at its start and again at its end (in another batch), it is completed
+ * by its second write; a start written after its end (a retry) changes nothing.
  */
-function executionStatement(rows: ExecutionRow[]): { text: string; values: unknown[] } {
-  const values: unknown[] = [];
-  for (const row of rows) {
-    values.push(
-      row.id,
-      row.jobName,
-      row.taskId,
-      row.hostname,
-      row.ip,
-      row.shardingItem,
-      row.executionSource,
-      row.failureCause,
-      row.isSuccess,
-      row.startTime,
-      row.completeTime,
-    );
-  }
-  return {
-    text:
-      `INSERT INTO JOB_EXECUTION_LOG (${EXECUTION_COLUMNS.join(', ')}) VALUES ${placeholders(rows.length, EXECUTION_COLUMNS.length)} ` +
-      'ON CONFLICT (id) DO UPDATE SET is_success = EXCLUDED.is_success, complete_time = EXCLUDED.complete_time, ' +
-      'failure_cause = EXCLUDED.failure_cause WHERE EXCLUDED.complete_time IS NOT NULL',
-    values,
-  };
-}
+const EXECUTION_CONFLICT =
+  'ON CONFLICT (id) DO UPDATE SET is_success = EXCLUDED.is_success, complete_time = EXCLUDED.complete_time, ' +
+  'failure_cause = EXCLUDED.failure_cause WHERE EXCLUDED.complete_time IS NOT NULL';
+/** A status row retried (same id) is not written twice. */
+const STATUS_CONFLICT = 'ON CONFLICT (id) DO NOTHING';
 
-/** One statement for many status rows; a retried row (same id) is not written twice. */
-function statusStatement(rows: StatusTraceRow[]): { text: string; values: unknown[] } {
+/** One multi-row INSERT of `rows` into `table`. */
+function insertStatement<R>(
+  table: string,
+  columns: ReadonlyArray<readonly [string, keyof R]>,
+  rows: readonly R[],
+  onConflict: string,
+): { text: string; values: unknown[] } {
   const values: unknown[] = [];
+  const groups: string[] = [];
   for (const row of rows) {
-    values.push(
-      row.id,
-      row.jobName,
-      row.originalTaskId,
-      row.taskId,
-      row.slaveId,
-      row.executionType,
-      row.shardingItem,
-      row.state,
-      row.message,
-      row.creationTime,
-    );
+    const cells = columns.map(([, field]) => {
+      values.push(row[field]);
+      return `$${values.length}`;
+    });
+    groups.push(`(${cells.join(', ')})`);
   }
-  return {
-    text:
-      `INSERT INTO JOB_STATUS_TRACE_LOG (${STATUS_COLUMNS.join(', ')}) VALUES ${placeholders(rows.length, STATUS_COLUMNS.length)} ` +
-      'ON CONFLICT (id) DO NOTHING',
-    values,
-  };
+  const names = columns.map(([column]) => column).join(', ');
+  return { text: `INSERT INTO ${table} (${names}) VALUES ${groups.join(', ')} ${onConflict}`, values };
 }
 
 /** What the writer has done, for tests, benchmarks and the console. */
@@ -280,11 +246,16 @@ export class ExecutionLogWriter {
       else statuses.push(entry.row);
     }
     if (executions.size > 0) {
-      const { text, values } = executionStatement([...executions.values()]);
+      const { text, values } = insertStatement(
+        'JOB_EXECUTION_LOG',
+        EXECUTION_COLUMNS,
+        [...executions.values()],
+        EXECUTION_CONFLICT,
+      );
       await this.pool.query(text, values);
     }
     if (statuses.length > 0) {
-      const { text, values } = statusStatement(statuses);
+      const { text, values } = insertStatement('JOB_STATUS_TRACE_LOG', STATUS_COLUMNS, statuses, STATUS_CONFLICT);
       await this.pool.query(text, values);
     }
   }
@@ -344,18 +315,3 @@ function isRefusedData(error: unknown): boolean {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-
-/** `work`'s outcome, or undefined once `ms` have passed. */
-async function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      work,
-      new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), Math.max(ms, 0));
-      }),
-    ]);
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
-}
