@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import { jobList } from './elastic-job.messages.js';
 import type { JobEvent, JobEventOf, JobEventType } from './interfaces/job-event.interface.js';
 
 /** The events the log tells. */
@@ -17,11 +18,6 @@ export interface JobEventSource {
   on(listener: (event: JobEvent) => void, types?: readonly JobEventType[]): () => void;
 }
 
-/** Job names in a log line: the first few, then how many more. */
-export function jobList(jobs: readonly string[], shown = 5): string {
-  const names = jobs.slice(0, shown).map((job) => `"${job}"`);
-  return jobs.length > shown ? `${names.join(', ')} and ${jobs.length - shown} more` : names.join(', ');
-}
 
 function jobsPhrase(jobs: readonly string[]): string {
   return jobs.length === 1 ? `job ${jobList(jobs)}` : `${jobs.length} jobs: ${jobList(jobs)}`;

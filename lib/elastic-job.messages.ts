@@ -86,6 +86,12 @@ export const RUN_WAIT_TIMEOUT = (job: string, timeoutMs: number) =>
 export const OWN_WRITE_NOT_SEEN = (job: string, what: string, waitedMs: number) =>
   `Job "${job}": ${what} was written to ZooKeeper, but this instance did not see the change within ${waitedMs} ms.`;
 
+export const JOB_HAS_LIVE_INSTANCES = (job: string, instances: readonly string[]) =>
+  `Job "${job}" still has ${instances.length} live instance(s) (${instances.join(', ')}): shut them down first; ` +
+  `removing it deletes its whole subtree, configuration included.`;
+export const JOB_SHUT_DOWN_BY_OPERATOR = (job: string, instanceId: string) =>
+  `Job "${job}": this instance's node (${instanceId}) was deleted by an operator, which is ElasticJob's shutdown: ` +
+  `the job stops here (items running finish; the other instances take its items). Restart the app to run it here again.`;
 export const INVALID_JOB_OPTION = (job: string, field: string, value: unknown, allowed: string) =>
   `Job "${job}": ${field} ${formatValue(value)} is invalid; allowed: ${allowed}.`;
 
@@ -103,8 +109,14 @@ export const JOB_CONFLICT = (name: string, registered: string, ours: string) =>
   `Job "${name}" is registered in ZooKeeper for "${registered}", but ${ours} claims it. Two different jobs ` +
   'cannot share a name in a namespace: rename one, or set jobClassName if they really are the same job.';
 
-export const JOB_NOT_FOUND = (name: string, known: readonly string[]) =>
-  `No job named "${name}" on this instance. Known jobs: ${known.length ? known.map((n) => `"${n}"`).join(', ') : 'none'}.`;
+/** Job names in a message: the first few, then how many more. */
+export function jobList(jobs: readonly string[], shown = 5): string {
+  const names = jobs.slice(0, shown).map((job) => `"${job}"`);
+  return jobs.length > shown ? `${names.join(', ')} and ${jobs.length - shown} more` : names.join(', ');
+}
+
+export const JOB_NOT_FOUND = (name: string, known: readonly string[], where = 'on this instance') =>
+  `No job named "${name}" ${where}. Known jobs: ${known.length ? jobList(known, 20) : 'none'}.`;
 
 export const NON_STATIC_PROVIDER = (className: string, methodName: string) =>
   `Cannot register elastic job "${className}@${methodName}" because it is defined in a non static provider (request or transient scope). It is ignored.`;

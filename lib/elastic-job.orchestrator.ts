@@ -13,10 +13,11 @@ import { JobConfigurationStore } from './coordination/job-configuration.store.js
 import { reserveDefaultInstanceId, type InstanceIdentity } from './coordination/instance-identity.js';
 import { JobCoordinator } from './coordination/job-coordinator.js';
 import { JobNodePath } from './coordination/job-node-path.js';
-import { ClusterLog, jobList } from './cluster-log.js';
+import { ClusterLog } from './cluster-log.js';
 import { resolveJobDefinitions, type JobDefinition } from './config/job-definitions.js';
 import type { JobEventInput } from './events/job-event-sink.js';
 import {
+  jobList,
   JOBS_DISABLED,
   JOBS_OFF,
   JOBS_REGISTERED,

@@ -1,6 +1,7 @@
 import {
   Body,
   Controller,
+  Delete,
   Get,
   HttpCode,
   Param,
@@ -22,9 +23,12 @@ import { InvalidHistoryQueryError } from '../errors/invalid-history-query.error.
 import { InvalidJobOptionsError } from '../errors/invalid-job-options.error.js';
 import type { ExecutionQuery, StatisticsQuery } from '../interfaces/execution-history.interface.js';
 import type { JobConfigurationChanges } from '../interfaces/job-configuration-changes.interface.js';
-import { JobOperator } from '../job.operator.js';
+import type { NamespaceJobBrief } from '../interfaces/namespace-view.interface.js';
+import type { JobRunStatistics } from '../interfaces/execution-history.interface.js';
 import { ExecutionHistory } from '../tracing/execution-history.js';
+import { ExecutionLog } from '../tracing/execution-log.js';
 import { CONSOLE_WRITE, ConsoleAccessGuard, type ConsoleIdentity } from './console-access.guard.js';
+import { ConsoleNamespace } from './console-namespace.js';
 
 /** Marks a route that changes the cluster (admins only, with the console's header). */
 const Writes = () => SetMetadata(CONSOLE_WRITE, true);
@@ -83,84 +87,99 @@ function itemOf(jobName: string, text: string): number {
   return Number(text);
 }
 
+/** A job at a glance, with its last day from the execution log when the app keeps one. */
+export interface ConsoleJobBrief extends NamespaceJobBrief {
+  /** Runs completed in the last 24 hours, their success rate, and when the last one started. */
+  lastDay: Pick<JobRunStatistics, 'runs' | 'failures' | 'successRate' | 'lastStartTime'> | undefined;
+}
+
 /**
  * The console's JSON API, under `{path}/api`: what its pages use, and what scripts may call.
- * Reads come from the watch cache and the execution log; writes go through `JobOperator`,
- * checked as at startup. Errors answer with their status: 400 for bad input, 404 for an
- * unknown job, 401 / 403 for access, 503 when the cluster or the log cannot answer.
+ * Every job of the namespace is shown and operated, whoever runs it (this app, another, Java
+ * ElasticJob): reads come from a watch-kept cache of the namespace and the execution log,
+ * writes are ElasticJob's nodes, checked as at startup. Errors answer with their status: 400
+ * for bad input, 404 for an unknown job, 409 for a removal refused, 401 / 403 for access, 503
+ * when the cluster or the log cannot answer.
  */
 @Controller('api')
 @UseGuards(ConsoleAccessGuard)
 @UseFilters(ElasticJobErrorFilter)
 export class ConsoleApiController {
-  constructor(private readonly moduleRef: ModuleRef) {}
-
-  private get operator(): JobOperator {
-    return this.moduleRef.get(JobOperator, { strict: false });
-  }
+  constructor(
+    private readonly moduleRef: ModuleRef,
+    private readonly namespace: ConsoleNamespace,
+  ) {}
 
   private get history(): ExecutionHistory {
     return this.moduleRef.get(ExecutionHistory, { strict: false });
   }
 
-  /** Who is calling, and so what the pages offer. */
+  private get historyKept(): boolean {
+    return this.moduleRef.get(ExecutionLog, { strict: false }).configured;
+  }
+
+  /** Who is calling (and so what the pages offer), the namespace, and whether a history is kept. */
   @Get('me')
-  me(@Req() request: { consoleUser?: ConsoleIdentity }) {
-    return { name: request.consoleUser?.name, role: request.consoleUser?.role };
-  }
-
-  /** Every job of this app at a glance: cron, items, instances, status. */
-  @Get('jobs')
-  jobs() {
-    return this.operator.getJobNames().map((name) => this.operator.getJobBrief(name));
-  }
-
-  /** One job: its brief, configuration, items (with owner, status, failover) and instances. */
-  @Get('jobs/:name')
-  async job(@Param('name') name: string) {
-    const operator = this.operator;
+  async me(@Req() request: { consoleUser?: ConsoleIdentity }) {
+    const view = await this.namespace.view();
     return {
-      brief: operator.getJobBrief(name),
-      configuration: operator.getJobConfiguration(name),
-      items: await operator.getShardingInfo(name),
-      instances: operator.getInstances(name),
-      servers: operator.getServers(name),
+      name: request.consoleUser?.name,
+      role: request.consoleUser?.role,
+      namespace: view.namespace,
+      history: this.historyKept,
+      localJobs: this.moduleRef.get(ElasticJobOrchestrator, { strict: false }).jobNames(),
     };
   }
 
   /**
-   * The servers, by IP, as ElasticJob's console shows them: each with its live instances, the
-   * jobs it serves and those disabled on it.
+   * Every job of the namespace at a glance: status, cron and next fires in its zone, items,
+   * instances, leader, and the last day's runs and success rate from the execution log.
    */
-  @Get('servers')
-  servers() {
-    const operator = this.operator;
-    const byIp = new Map<
-      string,
-      { serverIp: string; instances: Set<string>; jobs: string[]; disabledJobs: string[] }
-    >();
-    for (const jobName of operator.getJobNames()) {
-      for (const server of operator.getServers(jobName)) {
-        const entry = byIp.get(server.serverIp) ?? {
-          serverIp: server.serverIp,
-          instances: new Set<string>(),
-          jobs: [],
-          disabledJobs: [],
-        };
-        for (const instance of server.instances) entry.instances.add(instance);
-        (server.enabled ? entry.jobs : entry.disabledJobs).push(jobName);
-        byIp.set(server.serverIp, entry);
-      }
+  @Get('jobs')
+  async jobs(): Promise<ConsoleJobBrief[]> {
+    const view = await this.namespace.view();
+    const now = new Date();
+    const lastDay = new Map<string, JobRunStatistics>();
+    if (this.historyKept) {
+      for (const entry of await this.history.statistics({ to: now })) lastDay.set(entry.jobName, entry);
     }
-    return [...byIp.values()]
-      .sort((a, b) => a.serverIp.localeCompare(b.serverIp))
-      .map((entry) => ({ ...entry, instances: [...entry.instances].sort() }));
+    return view.jobNames().map((name) => {
+      const day = lastDay.get(name);
+      return {
+        ...view.brief(name, now),
+        lastDay: day && {
+          runs: day.runs,
+          failures: day.failures,
+          successRate: day.successRate,
+          lastStartTime: day.lastStartTime,
+        },
+      };
+    });
+  }
+
+  /** One job: its brief, configuration, items (owner, status, failover), instances and servers. */
+  @Get('jobs/:name')
+  async job(@Param('name') name: string) {
+    const view = await this.namespace.view();
+    return {
+      brief: view.brief(name),
+      configuration: view.configuration(name),
+      items: await view.items(name),
+      instances: view.instances(name),
+      servers: view.servers(name),
+    };
+  }
+
+  /** The servers, by IP, as ElasticJob's console shows them: instances, jobs, disabled jobs. */
+  @Get('servers')
+  async servers() {
+    return (await this.namespace.view()).serverBriefs();
   }
 
   /**
-   * Fires as they come, over server-sent events: for every fire of every job, who owns each
-   * item (`fire`: item → instance, from the assignment every instance follows), and what this
-   * instance's items did (`outcome`). Nothing is asked of ZooKeeper for it.
+   * Fires of this app's jobs as they come, over server-sent events: for every fire, who owns
+   * each item (`fire`: item → instance, from the assignment every instance follows), and what
+   * this instance's items did (`outcome`). Nothing is asked of ZooKeeper for it.
    */
   @Sse('fires')
   fires(): Observable<{ type: string; data: object }> {
@@ -202,46 +221,63 @@ export class ConsoleApiController {
   @Writes()
   @HttpCode(202)
   async trigger(@Param('name') name: string) {
-    await this.operator.trigger(name);
+    await (await this.namespace.view()).trigger(name);
     return { triggered: name };
   }
 
   /** Changes the configuration, checked exactly as `@ElasticJob()` options; nothing is written when it fails. */
   @Patch('jobs/:name/configuration')
   @Writes()
-  configure(@Param('name') name: string, @Body() changes: JobConfigurationChanges) {
+  async configure(@Param('name') name: string, @Body() changes: JobConfigurationChanges) {
+    const view = await this.namespace.view();
     if (!changes || typeof changes !== 'object' || Array.isArray(changes)) {
       throw new InvalidJobOptionsError([`Job "${name}": the body must be a JSON object of configuration changes.`]);
     }
-    return this.operator.updateJobConfiguration(name, changes);
+    return view.updateConfiguration(name, changes);
   }
 
   @Post('jobs/:name/items/:item/disable')
   @Writes()
   @HttpCode(204)
   async disableItem(@Param('name') name: string, @Param('item') item: string) {
-    await this.operator.disableItem(name, itemOf(name, item));
+    await (await this.namespace.view()).setItemEnabled(name, itemOf(name, item), false);
   }
 
   @Post('jobs/:name/items/:item/enable')
   @Writes()
   @HttpCode(204)
   async enableItem(@Param('name') name: string, @Param('item') item: string) {
-    await this.operator.enableItem(name, itemOf(name, item));
+    await (await this.namespace.view()).setItemEnabled(name, itemOf(name, item), true);
   }
 
   @Post('jobs/:name/servers/:ip/disable')
   @Writes()
   @HttpCode(204)
   async disableServer(@Param('name') name: string, @Param('ip') ip: string) {
-    await this.operator.disableServer(name, ip);
+    await (await this.namespace.view()).setServerEnabled(name, ip, false);
   }
 
   @Post('jobs/:name/servers/:ip/enable')
   @Writes()
   @HttpCode(204)
   async enableServer(@Param('name') name: string, @Param('ip') ip: string) {
-    await this.operator.enableServer(name, ip);
+    await (await this.namespace.view()).setServerEnabled(name, ip, true);
+  }
+
+  /** ElasticJob's shutdown: the instance stops the job (its process runs on); the others take its items. */
+  @Post('jobs/:name/instances/:instanceId/shutdown')
+  @Writes()
+  @HttpCode(204)
+  async shutdownInstance(@Param('name') name: string, @Param('instanceId') instanceId: string) {
+    await (await this.namespace.view()).shutdownInstance(name, instanceId);
+  }
+
+  /** Deletes the job from the namespace; refused (409) while it has a live instance. */
+  @Delete('jobs/:name')
+  @Writes()
+  @HttpCode(204)
+  async removeJob(@Param('name') name: string) {
+    await (await this.namespace.view()).removeJob(name);
   }
 
   /** Item runs from the execution log, newest first: `?jobName&item&instanceId&ip&from&to&outcome&source&offset&limit`. */

@@ -2,7 +2,8 @@
  * The console's page: one HTML document with its style and script inline, shipped in the
  * package (no CDN, no build step for the user). It reads and writes through the JSON API
  * beside it (`./api`), with the browser's own HTTP Basic login; writes carry the console's
- * header. Views: the jobs (`#/`), one job (`#/jobs/{name}`), the history (`#/history`).
+ * header. Views: the jobs (`#/`), one job (`#/jobs/{name}`), the servers (`#/servers`), the live
+ * fires of this app's jobs (`#/live`), the history (`#/history`, when the app keeps one).
  */
 export const CONSOLE_PAGE = `<!doctype html>
 <html lang="en">
@@ -31,7 +32,11 @@ export const CONSOLE_PAGE = `<!doctype html>
   button { font: inherit; padding: .25rem .7rem; border: 1px solid var(--line); border-radius: 6px; background: transparent; color: var(--fg); cursor: pointer; }
   button:hover { border-color: var(--accent); }
   input { font: inherit; padding: .25rem .4rem; border: 1px solid var(--line); border-radius: 6px; background: transparent; color: var(--fg); min-width: 14rem; }
-  form.inline { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .5rem 0; }
+  form.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr)); gap: .5rem 1rem; align-items: end; margin: .5rem 0 1rem; }
+  form.grid label { display: flex; flex-direction: column; gap: .15rem; font-size: .85rem; color: var(--muted); }
+  form.grid input[type=checkbox] { min-width: 0; width: 1.1rem; height: 1.1rem; }
+  form.grid input { min-width: 0; }
+  button.danger { border-color: var(--bad); color: var(--bad); }
   #message { min-height: 1.5rem; }
   #message.error { color: var(--bad); }
   pre { white-space: pre-wrap; font-size: .8rem; margin: .25rem 0; }
@@ -41,7 +46,7 @@ export const CONSOLE_PAGE = `<!doctype html>
 <body>
 <header>
   <h1>ElasticJob console</h1>
-  <nav aria-label="Views"><a href="#/">Jobs</a><a href="#/servers">Servers</a><a href="#/live">Live</a><a href="#/history">History</a></nav>
+  <nav aria-label="Views"><a href="#/">Jobs</a><a href="#/servers">Servers</a><a href="#/live" id="nav-live">Live</a><a href="#/history" id="nav-history">History</a></nav>
   <span class="who" id="who"></span>
 </header>
 <main>
@@ -71,40 +76,76 @@ export const CONSOLE_PAGE = `<!doctype html>
 
   const admin = () => me.role === 'admin';
 
+  const when = (time) => time ? new Date(time).toLocaleString() : '';
+  const percent = (rate) => rate === undefined || rate === null ? '' : (Math.round(rate * 1000) / 10) + '%';
+  const zoneOf = (job) => job.timeZone || 'server zone';
+
   async function jobsView() {
     const jobs = await call('GET', '/jobs');
-    view.innerHTML = '<h2>Jobs</h2><div class="scroll"><table><thead><tr><th scope="col">Job</th><th scope="col">Status</th><th scope="col">Cron</th><th scope="col">Items</th><th scope="col">Instances</th><th scope="col">Description</th></tr></thead><tbody>' +
-      jobs.map((job) => '<tr><td><a href="#/jobs/' + encodeURIComponent(job.jobName) + '">' + esc(job.jobName) + '</a></td><td class="status ' + esc(job.status) + '">' + esc(job.status) + '</td><td><code>' + esc(job.cron) + '</code></td><td>' + job.shardingTotalCount + '</td><td>' + job.instanceCount + '</td><td>' + esc(job.description) + '</td></tr>').join('') +
+    const history = me.history;
+    view.innerHTML = '<h2>Jobs <span class="muted">in ' + esc(me.namespace) + '</span></h2><div class="scroll"><table><thead><tr><th scope="col">Job</th><th scope="col">Status</th><th scope="col">Cron</th><th scope="col">Next fire</th><th scope="col">Items</th><th scope="col">Instances</th><th scope="col">Leader</th>' +
+      (history ? '<th scope="col">Runs (24 h)</th><th scope="col">Success</th><th scope="col">Last run</th>' : '') + '<th scope="col">Description</th></tr></thead><tbody>' +
+      jobs.map((job) => '<tr><td><a href="#/jobs/' + encodeURIComponent(job.jobName) + '">' + esc(job.jobName) + '</a></td><td class="status ' + esc(job.status) + '">' + esc(job.status) + '</td><td><code>' + esc(job.cron) + '</code>' + (job.problem ? ' <span class="failed" title="' + esc(job.problem) + '">invalid</span>' : '') + '</td>' +
+        '<td>' + (job.nextFireTimes.length ? esc(job.nextFireTimes[0].local) + ' <span class="muted">' + esc(zoneOf(job)) + '</span>' : '<span class="muted">none</span>') + '</td><td>' + job.shardingTotalCount + '</td><td>' + job.instanceCount + '</td><td>' + esc(job.leader) + '</td>' +
+        (history ? '<td>' + (job.lastDay ? job.lastDay.runs : 0) + '</td><td class="' + (job.lastDay && job.lastDay.failures ? 'failed' : 'succeeded') + '">' + percent(job.lastDay && job.lastDay.successRate) + '</td><td>' + esc(when(job.lastDay && job.lastDay.lastStartTime)) + '</td>' : '') +
+        '<td>' + esc(job.description) + '</td></tr>').join('') +
       '</tbody></table></div>' + (jobs.length === 0 ? '<p class="muted">No jobs.</p>' : '');
   }
+
+  // The fields the configuration form edits: [field, label, kind].
+  const FIELDS = [['cron', 'Cron', 'text'], ['timeZone', 'Time zone', 'text'], ['shardingTotalCount', 'Items', 'number'], ['shardingItemParameters', 'Item parameters', 'text'], ['jobParameter', 'Job parameter', 'text'], ['description', 'Description', 'text'], ['failover', 'Failover', 'check'], ['misfire', 'Misfire', 'check'], ['monitorExecution', 'Monitor execution', 'check'], ['disabled', 'Disabled', 'check']];
 
   async function jobView(name) {
     const job = await call('GET', '/jobs/' + encodeURIComponent(name));
     const write = admin();
+    const path = '/jobs/' + encodeURIComponent(name);
+    const config = job.configuration;
     const items = job.items.map((item) => '<tr><td>' + item.item + '</td><td class="status ' + esc(item.status) + '">' + esc(item.status) + (item.failover ? ' (failover)' : '') + '</td><td>' + esc(item.instanceId) + '</td>' +
       (write ? '<td><button data-action="' + (item.status === 'DISABLED' ? 'enable' : 'disable') + '" data-item="' + item.item + '">' + (item.status === 'DISABLED' ? 'Enable' : 'Disable') + ' item ' + item.item + '</button></td>' : '') + '</tr>').join('');
     const servers = job.servers.map((server) => '<tr><td>' + esc(server.serverIp) + '</td><td class="' + (server.enabled ? 'OK' : 'DISABLED') + '">' + (server.enabled ? 'enabled' : 'disabled') + '</td><td>' + esc(server.instances.join(', ')) + '</td>' +
       (write ? '<td><button data-server="' + esc(server.serverIp) + '" data-action="' + (server.enabled ? 'disable' : 'enable') + '">' + (server.enabled ? 'Disable' : 'Enable') + ' server ' + esc(server.serverIp) + '</button></td>' : '') + '</tr>').join('');
-    const instances = job.instances.map((instance) => '<tr><td>' + esc(instance.instanceId) + (instance.leader ? ' <strong>(leader)</strong>' : '') + '</td><td>' + esc(instance.serverIp) + (instance.serverEnabled ? '' : ' <span class="DISABLED">disabled</span>') + '</td><td>' + esc(instance.items.join(', ')) + '</td></tr>').join('');
+    const instances = job.instances.map((instance) => '<tr><td>' + esc(instance.instanceId) + (instance.leader ? ' <strong>(leader)</strong>' : '') + '</td><td>' + esc(instance.serverIp) + (instance.serverEnabled ? '' : ' <span class="DISABLED">disabled</span>') + '</td><td>' + esc(instance.items.join(', ')) + '</td>' +
+      (write ? '<td><button data-instance="' + esc(instance.instanceId) + '">Shut down ' + esc(instance.instanceId) + '</button></td>' : '') + '</tr>').join('');
+    const form = FIELDS.map(([field, label, kind]) => '<label>' + esc(label) + ' ' + (kind === 'check'
+      ? '<input type="checkbox" name="' + field + '"' + (config[field] ? ' checked' : '') + '>'
+      : '<input name="' + field + '" id="' + (field === 'cron' ? 'cron-input' : 'field-' + field) + '"' + (kind === 'number' ? ' type="number"' : '') + ' value="' + esc(config[field]) + '">') + '</label>').join('');
+    const next = job.brief.nextFireTimes.map((fire) => esc(fire.local)).join(', ');
     view.innerHTML = '<h2>' + esc(name) + ' <span class="status ' + esc(job.brief.status) + '">' + esc(job.brief.status) + '</span></h2>' +
-      '<p>Cron <code id="cron">' + esc(job.configuration.cron) + '</code>' + (job.configuration.timeZone ? ' (' + esc(job.configuration.timeZone) + ')' : '') + ', ' + job.configuration.shardingTotalCount + ' items, failover ' + (job.configuration.failover ? 'on' : 'off') + '.</p>' +
-      (write ? '<form class="inline" id="cron-form"><label for="cron-input">New cron</label><input id="cron-input" name="cron" value="' + esc(job.configuration.cron) + '" required><button type="submit">Save cron</button></form><p><button id="trigger">Trigger now</button></p>' : '') +
+      (job.brief.problem ? '<p class="failed">' + esc(job.brief.problem) + '</p>' : '') +
+      '<p>Cron <code id="cron">' + esc(config.cron) + '</code> (' + esc(zoneOf(job.brief)) + '), ' + config.shardingTotalCount + ' items, failover ' + (config.failover ? 'on' : 'off') + '. ' +
+      (next ? 'Next fires: ' + next + '.' : 'No next fire.') + (job.brief.jobClass ? ' <span class="muted">' + esc(job.brief.jobClass) + '</span>' : '') + '</p>' +
+      (write ? '<p><button id="trigger">Trigger now</button></p><details><summary>Edit configuration</summary><form class="grid" id="config-form">' + form + '<button type="submit">Save configuration</button></form></details>' : '') +
       '<h3>Items</h3><div class="scroll"><table><thead><tr><th scope="col">Item</th><th scope="col">Status</th><th scope="col">Instance</th>' + (write ? '<th scope="col">Action</th>' : '') + '</tr></thead><tbody>' + items + '</tbody></table></div>' +
-      '<h3>Instances</h3><div class="scroll"><table><thead><tr><th scope="col">Instance</th><th scope="col">Server</th><th scope="col">Items</th></tr></thead><tbody>' + instances + '</tbody></table></div>' +
+      '<h3>Instances</h3><div class="scroll"><table><thead><tr><th scope="col">Instance</th><th scope="col">Server</th><th scope="col">Items</th>' + (write ? '<th scope="col">Action</th>' : '') + '</tr></thead><tbody>' + instances + '</tbody></table></div>' +
       '<h3>Servers</h3><div class="scroll"><table><thead><tr><th scope="col">Server</th><th scope="col">Status</th><th scope="col">Instances</th>' + (write ? '<th scope="col">Action</th>' : '') + '</tr></thead><tbody>' + servers + '</tbody></table></div>' +
-      '<p><a href="#/history?jobName=' + encodeURIComponent(name) + '">History of ' + esc(name) + '</a></p>';
+      (me.history ? '<p><a href="#/history?jobName=' + encodeURIComponent(name) + '">History of ' + esc(name) + '</a></p>' : '') +
+      (write ? '<p><button id="remove" class="danger">Remove job ' + esc(name) + '</button> <span class="muted">(only once it has no live instance)</span></p>' : '');
     if (!write) return;
-    document.getElementById('trigger').onclick = () => act(() => call('POST', '/jobs/' + encodeURIComponent(name) + '/trigger'), 'Triggered ' + name + '.');
-    document.getElementById('cron-form').onsubmit = (event) => {
+    document.getElementById('trigger').onclick = () => act(() => call('POST', path + '/trigger'), 'Triggered ' + name + '.');
+    document.getElementById('config-form').onsubmit = (event) => {
       event.preventDefault();
-      const cron = document.getElementById('cron-input').value.trim();
-      act(() => call('PATCH', '/jobs/' + encodeURIComponent(name) + '/configuration', { cron }), 'Cron of ' + name + ' is now ' + cron + '.');
+      const changes = {};
+      for (const [field, , kind] of FIELDS) {
+        const input = event.target.elements[field];
+        const value = kind === 'check' ? input.checked : kind === 'number' ? Number(input.value) : input.value.trim();
+        if (value !== (config[field] ?? '')) changes[field] = value;
+      }
+      if (Object.keys(changes).length === 0) return say('Nothing changed.');
+      act(() => call('PATCH', path + '/configuration', changes), 'Configuration of ' + name + ' saved: ' + Object.keys(changes).join(', ') + '.');
+    };
+    document.getElementById('remove').onclick = () => {
+      if (confirm('Remove job ' + name + ' and everything it has in ZooKeeper?')) act(() => call('DELETE', path), 'Removed ' + name + '.', '#/');
     };
     for (const button of view.querySelectorAll('button[data-server]')) {
-      button.onclick = () => act(() => call('POST', '/jobs/' + encodeURIComponent(name) + '/servers/' + encodeURIComponent(button.dataset.server) + '/' + button.dataset.action), 'Server ' + button.dataset.server + ' ' + button.dataset.action + 'd for ' + name + '.');
+      button.onclick = () => act(() => call('POST', path + '/servers/' + encodeURIComponent(button.dataset.server) + '/' + button.dataset.action), 'Server ' + button.dataset.server + ' ' + button.dataset.action + 'd for ' + name + '.');
     }
     for (const button of view.querySelectorAll('button[data-item]')) {
-      button.onclick = () => act(() => call('POST', '/jobs/' + encodeURIComponent(name) + '/items/' + button.dataset.item + '/' + button.dataset.action), 'Item ' + button.dataset.item + ' ' + button.dataset.action + 'd.');
+      button.onclick = () => act(() => call('POST', path + '/items/' + button.dataset.item + '/' + button.dataset.action), 'Item ' + button.dataset.item + ' ' + button.dataset.action + 'd.');
+    }
+    for (const button of view.querySelectorAll('button[data-instance]')) {
+      button.onclick = () => {
+        if (confirm('Shut down job ' + name + ' on ' + button.dataset.instance + '? It stops there until that app restarts.')) act(() => call('POST', path + '/instances/' + encodeURIComponent(button.dataset.instance) + '/shutdown'), 'Shut down ' + name + ' on ' + button.dataset.instance + '.');
+      };
     }
   }
 
@@ -152,11 +193,12 @@ export const CONSOLE_PAGE = `<!doctype html>
       '<div class="scroll"><table><thead><tr><th scope="col">Job</th><th scope="col">Item</th><th scope="col">Source</th><th scope="col">Outcome</th><th scope="col">Started</th><th scope="col">ms</th><th scope="col">IP</th><th scope="col">Failure</th></tr></thead><tbody>' + rows + '</tbody></table></div>';
   }
 
-  async function act(work, done) {
+  async function act(work, done, then) {
     try {
       await work();
       say(done);
-      await route();
+      if (then && location.hash !== then) { keepMessage = true; location.hash = then; }
+      else await route();
     } catch (error) {
       say(error.message, true);
     }
@@ -178,10 +220,14 @@ export const CONSOLE_PAGE = `<!doctype html>
     }
   }
 
-  window.addEventListener('hashchange', () => { say(''); route(); });
+  let keepMessage = false;
+  window.addEventListener('hashchange', () => { if (!keepMessage) say(''); keepMessage = false; route(); });
   call('GET', '/me').then((who) => {
     me = who;
-    document.getElementById('who').textContent = who.name ? who.name + ' (' + who.role + ')' : who.role;
+    document.getElementById('who').textContent = (who.name ? who.name + ' (' + who.role + ')' : who.role) + ' · ' + who.namespace;
+    // The history needs the execution log; the live view shows this app's own jobs.
+    if (!who.history) document.getElementById('nav-history').remove();
+    if (who.localJobs.length === 0) document.getElementById('nav-live').remove();
   }).catch(() => undefined).finally(route);
 })();
 </script>

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import { ConsoleAccessGuard, CONSOLE_OPTIONS } from './console-access.guard.js';
 import { ConsoleApiController } from './console-api.controller.js';
+import { ConsoleNamespace } from './console-namespace.js';
 import { ConsolePageController } from './console-page.controller.js';
 import { resolveConsoleOptions, type ElasticJobConsoleOptions } from './console-options.js';
 
@@ -20,7 +21,7 @@ export class ElasticJobConsoleModule {
       module: ElasticJobConsoleModule,
       imports: [RouterModule.register([{ path: resolved.path, module: ElasticJobConsoleModule }])],
       controllers: [ConsoleApiController, ConsolePageController],
-      providers: [{ provide: CONSOLE_OPTIONS, useValue: resolved }, ConsoleAccessGuard],
+      providers: [{ provide: CONSOLE_OPTIONS, useValue: resolved }, ConsoleAccessGuard, ConsoleNamespace],
     };
   }
 }

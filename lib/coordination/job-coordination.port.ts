@@ -19,6 +19,11 @@ export interface CoordinationListener {
   onSessionAtRisk(): void;
   /** Connected again: same session, or a new one after re-registration. */
   onSessionRestored(newSession: boolean): void;
+  /**
+   * An operator shut the job down on this instance (its instance node deleted): no more fires
+   * here; items running finish.
+   */
+  onShutDown(): void;
   /** This instance claimed a crashed instance's items on `session`: run them now (source FAILOVER). */
   onFailoverItems(items: number[], session: string): void;
 }

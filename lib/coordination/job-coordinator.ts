@@ -1,4 +1,9 @@
-import { JOB_STEP_FAILED, REREGISTER_RETRYING, RESHARDING_PENDING } from '../elastic-job.messages.js';
+import {
+  JOB_SHUT_DOWN_BY_OPERATOR,
+  JOB_STEP_FAILED,
+  REREGISTER_RETRYING,
+  RESHARDING_PENDING,
+} from '../elastic-job.messages.js';
 import type { LoggerService } from '@nestjs/common';
 import type { JobConfiguration } from '../config/job-configuration.js';
 import type { JobEventSink } from '../events/job-event-sink.js';
@@ -233,6 +238,7 @@ export class JobCoordinator implements JobCoordinationPort {
     this.state = CoordinatorState.Registered;
     this.detach.push(
       cache.addListener((event) => this.tellMembership(event)),
+      cache.addListener((event) => this.watchOperatorShutdown(event)),
       new Leadership(scope, election, servers, resharding).listen(),
       resharding.listen(),
       recovery.listen(),
@@ -268,6 +274,32 @@ export class JobCoordinator implements JobCoordinationPort {
     if (this.stopping || !key.startsWith(`${path.instances}/`) || (type !== 'added' && type !== 'removed')) return;
     const instance = key.slice(path.instances.length + 1);
     this.emit({ type: type === 'added' ? 'instance-joined' : 'instance-left', job: this.jobName, instance });
+  }
+
+  /**
+   * ElasticJob's shutdown: an operator deleted this instance's `instances/{id}` node while its
+   * session lives on. The job stops here: no more fires (items running finish), leadership
+   * given up; the others reshard without it. A node this instance replaces itself
+   * (re-registration), or one gone with its session, is not a shutdown.
+   */
+  private watchOperatorShutdown({ key, type }: CacheEvent): void {
+    if (type !== 'removed' || key !== this.path.instance(this.identity.instanceId)) return;
+    const registered = this.registered;
+    const still = () =>
+      this.state === CoordinatorState.Joined &&
+      this.registered === registered &&
+      registered !== undefined &&
+      this.registry.sessionId === registered.session &&
+      this.registry.isConnected;
+    if (!still()) return;
+    this.background('stopping the job after an operator shutdown', async () => {
+      if (!still() || (await this.registry.isExisted(key)) || !still()) return;
+      this.state = CoordinatorState.Left;
+      this.built.resharding.cancel();
+      this.logger.warn(JOB_SHUT_DOWN_BY_OPERATOR(this.jobName, this.identity.instanceId), 'ElasticJob');
+      this.listener?.onShutDown();
+      await this.built.election.abdicate();
+    });
   }
 
   // ------------------------------------------------------------ membership

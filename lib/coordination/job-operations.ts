@@ -1,8 +1,9 @@
 import { applyConfigurationChanges } from '../config/job-options.validator.js';
 import { toElasticJobYaml } from '../config/elastic-job-yaml.js';
 import type { JobConfiguration } from '../config/job-configuration.js';
-import { INVALID_JOB_OPTION, OWN_WRITE_NOT_SEEN } from '../elastic-job.messages.js';
+import { INVALID_JOB_OPTION, JOB_HAS_LIVE_INSTANCES, OWN_WRITE_NOT_SEEN } from '../elastic-job.messages.js';
 import { InvalidJobOptionsError } from '../errors/invalid-job-options.error.js';
+import { JobConflictError } from '../errors/job-conflict.error.js';
 import { OperationNotVisibleError } from '../errors/operation-not-visible.error.js';
 import type { JobConfigurationChanges } from '../interfaces/job-configuration-changes.interface.js';
 import { readRegistryConfiguration } from './job-configuration.store.js';
@@ -79,6 +80,41 @@ export class JobOperations {
   /** Cluster-wide trigger: one `trigger/{id}` node per live instance. */
   triggerAll(): Promise<void> {
     return this.services.triggers.triggerAll(this.services.instances.onlineInstances());
+  }
+
+  /**
+   * ElasticJob's shutdown of one instance: its `instances/{id}` node is deleted. That instance
+   * stops the job (its items running finish; its process runs on) and the others reshard
+   * without it. Only a live instance of the job may be named.
+   */
+  async shutdownInstance(instanceId: string): Promise<void> {
+    const { registry, path, jobName, cache } = this.scope;
+    const online = this.services.instances.onlineInstances();
+    if (!online.includes(instanceId)) {
+      throw new InvalidJobOptionsError([
+        INVALID_JOB_OPTION(
+          jobName,
+          'instance',
+          instanceId,
+          `a live instance of the job (${online.join(', ') || 'none'})`,
+        ),
+      ]);
+    }
+    await registry.remove(path.instance(instanceId));
+    await this.awaitOwnWrite(`instance ${instanceId}`, () => !cache.has(path.instance(instanceId)));
+  }
+
+  /**
+   * Deletes the job's subtree, `/{job}` and everything under it. Refused while the job has a
+   * live instance (shut them down first), so no running instance sees its nodes vanish
+   * under it.
+   */
+  async removeJob(): Promise<void> {
+    const { registry, path, jobName, cache } = this.scope;
+    const online = this.services.instances.onlineInstances();
+    if (online.length > 0) throw new JobConflictError(JOB_HAS_LIVE_INSTANCES(jobName, online));
+    await registry.remove(path.root);
+    await this.awaitOwnWrite('the removal', () => !cache.has(path.root));
   }
 
   private async awaitOwnWrite(what: string, visible: () => boolean): Promise<void> {

@@ -5,7 +5,9 @@ export class JobNotFoundError extends ElasticJobError {
   constructor(
     readonly jobName: string,
     knownJobs: readonly string[],
+    /** Where it was looked for (default: "on this instance"). */
+    where?: string,
   ) {
-    super(JOB_NOT_FOUND(jobName, knownJobs));
+    super(JOB_NOT_FOUND(jobName, knownJobs, where));
   }
 }

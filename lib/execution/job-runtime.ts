@@ -182,6 +182,11 @@ export class JobRuntime implements CoordinationListener {
     }
   }
 
+  /** Shut down here by an operator: no more fires; items running finish, and what they queued is handed back. */
+  onShutDown(): void {
+    this.stop();
+  }
+
   onFailoverItems(items: number[], session: string): void {
     const config = this.port.config;
     if (!this.active) {

@@ -83,4 +83,6 @@ export interface JobRunStatistics {
   /** Runs started in the period and not completed (running, or their instance died). */
   running: number;
   durationMs: { p50: number; p90: number; p99: number; max: number } | undefined;
+  /** When the last run of the period started. */
+  lastStartTime: Date | undefined;
 }

@@ -205,7 +205,8 @@ export class ExecutionHistory {
          percentile_cont(0.5) WITHIN GROUP (ORDER BY ${duration}) AS p50,
          percentile_cont(0.9) WITHIN GROUP (ORDER BY ${duration}) AS p90,
          percentile_cont(0.99) WITHIN GROUP (ORDER BY ${duration}) AS p99,
-         max(${duration}) AS max
+         max(${duration}) AS max,
+         max(start_time) AS last_start
        FROM JOB_EXECUTION_LOG ${where.where}
        GROUP BY job_name ORDER BY job_name`,
       where.values,
@@ -222,6 +223,7 @@ export class ExecutionHistory {
         running: row.running as number,
         durationMs:
           row.p50 === null ? undefined : { p50: ms(row.p50), p90: ms(row.p90), p99: ms(row.p99), max: ms(row.max) },
+        lastStartTime: row.last_start === null ? undefined : (row.last_start as Date),
       };
     });
   }

@@ -96,6 +96,10 @@ describe('the console API', () => {
         shardingTotalCount: 3,
         instanceCount: 1,
         status: 'OK',
+        leader: '127.0.0.1@-@console',
+        jobClass: 'TestJob.run',
+        // One fire left, in 2099; the default zone is the server's.
+        nextFireTimes: [{ time: expect.stringMatching(/^(2098-12-31|2099-01-01)T/), local: '2099-01-01 00:00:00' }],
       },
     ]);
     const job = await call('GET', '/jobs/orders', GUEST);
@@ -191,8 +195,14 @@ describe('the console API', () => {
 
   it('serves its page behind the same access rule, with a policy that runs only its own script', async () => {
     const { call, root } = await consoleApp();
-    expect((await call('GET', '/me', GUEST)).body).toEqual({ name: 'viewer', role: 'guest' });
-    expect((await call('GET', '/me', ADMIN)).body).toEqual({ name: 'ops', role: 'admin' });
+    expect((await call('GET', '/me', GUEST)).body).toEqual({
+      name: 'viewer',
+      role: 'guest',
+      namespace: expect.stringMatching(/^console-/),
+      history: false,
+      localJobs: ['orders'],
+    });
+    expect((await call('GET', '/me', ADMIN)).body).toMatchObject({ name: 'ops', role: 'admin' });
     expect((await fetch(`${root}/`)).status).toBe(401);
     expect((await fetch(`${root}/`, { headers: { authorization: basic(GUEST) } })).status).toBe(200);
     const page = await fetch(root, { headers: { authorization: basic(GUEST) } });

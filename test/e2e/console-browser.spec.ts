@@ -112,9 +112,16 @@ describe('the console in a browser', () => {
     const page = await open(apps[0]!.url, ADMIN, '#/jobs/ledger');
     await page.getByRole('button', { name: 'Trigger now' }).waitFor();
 
-    await page.getByLabel('New cron').fill('0 0 1 1 1 ? 2099');
-    await page.getByRole('button', { name: 'Save cron' }).click();
-    await page.getByText('Cron of ledger is now 0 0 1 1 1 ? 2099.').waitFor();
+    await page.getByText('Edit configuration').click();
+    // A mistake first: refused with what is allowed, nothing written.
+    await page.getByLabel('Items', { exact: true }).fill('0');
+    await page.getByRole('button', { name: 'Save configuration' }).click();
+    await page.getByText(/shardingTotalCount/).waitFor();
+    expect(apps[0]!.operator.getJobConfiguration('ledger').shardingTotalCount).toBe(3);
+    await page.getByLabel('Items', { exact: true }).fill('3');
+    await page.getByLabel('Cron', { exact: true }).fill('0 0 1 1 1 ? 2099');
+    await page.getByRole('button', { name: 'Save configuration' }).click();
+    await page.getByText('Configuration of ledger saved: cron.').waitFor();
     // The view is drawn again from the API once the change is written.
     await page.locator('#cron', { hasText: '0 0 1 1 1 ? 2099' }).waitFor();
     await waitFor(

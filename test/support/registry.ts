@@ -7,20 +7,26 @@ import { uniqueNamespace } from './wait.js';
 /** A logger that keeps what it is given, for assertions, and prints nothing. */
 export class RecordingLogger implements LoggerService {
   readonly lines: Array<{ level: string; message: string }> = [];
+  /** When each line came (epoch ms), by index. */
+  readonly times: number[] = [];
   log(message: unknown) {
-    this.lines.push({ level: 'log', message: String(message) });
+    this.add('log', message);
   }
   warn(message: unknown) {
-    this.lines.push({ level: 'warn', message: String(message) });
+    this.add('warn', message);
   }
   error(message: unknown) {
-    this.lines.push({ level: 'error', message: String(message) });
+    this.add('error', message);
   }
   debug(message: unknown) {
-    this.lines.push({ level: 'debug', message: String(message) });
+    this.add('debug', message);
   }
   verbose(message: unknown) {
-    this.lines.push({ level: 'verbose', message: String(message) });
+    this.add('verbose', message);
+  }
+  private add(level: string, message: unknown) {
+    this.lines.push({ level, message: String(message) });
+    this.times.push(Date.now());
   }
 }
 
