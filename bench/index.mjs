@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureZooKeeper, ZooKeeperTestingServer } from 'nestjs-elastic-job/testing';
 import { describe } from './support/stats.mjs';
 
-const ALL = ['failover', 'membership', 'zk-cost', 'lateness', 'scale', 'reconnect', 'execution-log'];
+const ALL = ['failover', 'membership', 'zk-cost', 'lateness', 'scale', 'reconnect', 'execution-log', 'console'];
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const names = args.filter((arg) => !arg.startsWith('--'));

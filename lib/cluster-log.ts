@@ -18,7 +18,6 @@ export interface JobEventSource {
   on(listener: (event: JobEvent) => void, types?: readonly JobEventType[]): () => void;
 }
 
-
 function jobsPhrase(jobs: readonly string[]): string {
   return jobs.length === 1 ? `job ${jobList(jobs)}` : `${jobs.length} jobs: ${jobList(jobs)}`;
 }

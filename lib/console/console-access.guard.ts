@@ -44,6 +44,7 @@ interface KnownUser {
 @Injectable()
 export class ConsoleAccessGuard implements CanActivate {
   private readonly users: KnownUser[] | undefined;
+  private readonly roleOf: ((request: unknown) => ConsoleRole | undefined) | undefined;
 
   constructor(
     @Inject(CONSOLE_OPTIONS) options: ResolvedConsoleOptions,
@@ -55,19 +56,33 @@ export class ConsoleAccessGuard implements CanActivate {
       role: user.role,
       password: digest(user.password),
     }));
+    this.roleOf = options.guard?.roleOf;
   }
 
   canActivate(context: ExecutionContext): boolean {
     const http = context.switchToHttp();
     const request = http.getRequest<{ headers: Record<string, string | string[] | undefined> }>();
     const write = this.reflector.get<boolean>(CONSOLE_WRITE, context.getHandler()) === true;
+    if (this.roleOf) return this.allow(request, write, { name: undefined, role: this.roleOf(request) });
     const user = this.users ? this.userOf(request.headers.authorization) : { name: undefined, role: 'admin' as const };
-    (request as { consoleUser?: ConsoleIdentity }).consoleUser = user;
-    const role = user?.role;
-    if (!role) {
+    if (!user) {
       this.adapterHost.httpAdapter.setHeader(http.getResponse(), 'WWW-Authenticate', REALM);
       throw new UnauthorizedException('The ElasticJob console needs a user name and password.');
     }
+    return this.allow(request, write, user);
+  }
+
+  /** The role's rights: anyone known reads; an admin writes, with the console's header. */
+  private allow(
+    request: { headers: Record<string, string | string[] | undefined> },
+    write: boolean,
+    user: { name: string | undefined; role: ConsoleRole | undefined },
+  ): boolean {
+    const { role } = user;
+    if (role !== 'admin' && role !== 'guest') {
+      throw new ForbiddenException("The app's guard let this request in, but roleOf gave it no console role.");
+    }
+    (request as { consoleUser?: ConsoleIdentity }).consoleUser = { name: user.name, role };
     if (!write) return true;
     if (role !== 'admin') {
       throw new ForbiddenException('This changes the cluster: only an admin of the ElasticJob console may do it.');

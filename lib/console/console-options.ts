@@ -1,3 +1,4 @@
+import type { CanActivate, ModuleMetadata, Type } from '@nestjs/common';
 import { InvalidModuleOptionsError } from '../errors/invalid-module-options.error.js';
 import { UNKNOWN_OPTION } from '../elastic-job.messages.js';
 import { unknownKeys } from '../utils/closest-name.js';
@@ -12,24 +13,40 @@ export interface ConsoleUser {
   role: ConsoleRole;
 }
 
+/**
+ * The app's own access rule: its Nest guard decides who gets in (it runs before the console's
+ * own checks, with the app's authentication), and `roleOf` says what each request may do.
+ */
+export interface ConsoleGuardAuth {
+  /** A guard class of the app (a passport `AuthGuard('jwt')`, a session guard, ...). */
+  guard: Type<CanActivate>;
+  /** The request's console role once the guard let it in; undefined refuses it (403). */
+  roleOf: (request: any) => ConsoleRole | undefined;
+}
+
 export interface ElasticJobConsoleOptions {
   /** Where the console is served in the app's HTTP server. Default `elastic-job`. */
   path?: string;
   /**
    * Who may use the console: users (HTTP Basic authentication, passwords compared in constant
-   * time), or `false` to leave it open (only when the app protects it some other way). The
-   * console refuses to start without one of the two.
+   * time), the app's own guard with a role per request, or `false` to leave it open (only when
+   * the app protects it some other way). The console refuses to start without one of these.
    */
-  auth: { users: ConsoleUser[] } | false;
+  auth: { users: ConsoleUser[] } | ConsoleGuardAuth | false;
+  /** Modules the app's guard needs (its dependencies), when they are not global. */
+  imports?: ModuleMetadata['imports'];
 }
 
 export interface ResolvedConsoleOptions {
   path: string;
   users: ConsoleUser[] | undefined;
+  guard: ConsoleGuardAuth | undefined;
+  imports: NonNullable<ModuleMetadata['imports']>;
 }
 
-const KEYS = ['path', 'auth'];
+const KEYS = ['path', 'auth', 'imports'];
 const AUTH_KEYS = ['users'];
+const GUARD_KEYS = ['guard', 'roleOf'];
 const USER_KEYS = ['name', 'password', 'role'];
 const ROLES: readonly ConsoleRole[] = ['admin', 'guest'];
 
@@ -63,8 +80,26 @@ export function resolveConsoleOptions(options: ElasticJobConsoleOptions | undefi
         'or say auth: false to leave it open (only behind protection of your own).',
     );
   }
-  if (auth === false) return { path: path.replace(/^\/+|\/+$/g, ''), users: undefined };
-  if (!auth || typeof auth !== 'object') invalid(`auth ${JSON.stringify(auth)} must be { users: [...] } or false.`);
+  const imports = options.imports ?? [];
+  if (!Array.isArray(imports)) invalid('imports must be an array of modules.');
+  const base = { path: path.replace(/^\/+|\/+$/g, ''), users: undefined, guard: undefined, imports };
+  if (auth === false) return base;
+  if (!auth || typeof auth !== 'object') {
+    invalid(`auth ${JSON.stringify(auth)} must be { users: [...] }, { guard, roleOf } or false.`);
+  }
+  if ('guard' in auth) {
+    refuseUnknown(auth, GUARD_KEYS, 'the console auth options');
+    const { guard, roleOf } = auth as Partial<ConsoleGuardAuth>;
+    if (typeof guard !== 'function' || typeof guard.prototype?.canActivate !== 'function') {
+      invalid('auth.guard must be a guard class (one with canActivate), as given to @UseGuards().');
+    }
+    if (typeof roleOf !== 'function') {
+      invalid(
+        'auth.roleOf is missing: say what each request may do, roleOf: (request) => "admin" | "guest" | undefined.',
+      );
+    }
+    return { ...base, guard: { guard, roleOf } };
+  }
   refuseUnknown(auth, AUTH_KEYS, 'the console auth options');
   const users = (auth as { users?: unknown }).users;
   if (!Array.isArray(users) || users.length === 0) {
@@ -88,5 +123,5 @@ export function resolveConsoleOptions(options: ElasticJobConsoleOptions | undefi
       invalid(`${where}.role ${JSON.stringify(role)} must be "admin" or "guest".`);
     }
   });
-  return { path: path.replace(/^\/+|\/+$/g, ''), users: users as ConsoleUser[] };
+  return { ...base, users: users as ConsoleUser[] };
 }

@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import { Injectable, Module, type CanActivate, type ExecutionContext, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -25,6 +25,12 @@ const ADMIN = { name: 'ops', password: 'correct horse battery', role: 'admin' as
 const GUEST = { name: 'viewer', password: 'just looking here', role: 'guest' as const };
 const basic = (user: { name: string; password: string }) =>
   `Basic ${Buffer.from(`${user.name}:${user.password}`).toString('base64')}`;
+/** Callers of an app whose own guard admits a team token (see the app-guard test). */
+type Caller = { name: string; password: string } | { token: string };
+const OPS = { token: 'ops-token' };
+const VIEWER = { token: 'viewer-token' };
+const credentials = (user: Caller): Record<string, string> =>
+  'token' in user ? { 'x-team-token': user.token } : { authorization: basic(user) };
 
 async function consoleApp(
   console: ElasticJobConsoleOptions = { auth: { users: [ADMIN, GUEST] } },
@@ -58,17 +64,11 @@ async function consoleApp(
   opened.push(app);
   await app.listen(0, '127.0.0.1');
   const base = `${await app.getUrl()}/${console.path ?? 'elastic-job'}/api`.replace('[::1]', '127.0.0.1');
-  const call = async (
-    method: string,
-    path: string,
-    user?: { name: string; password: string },
-    body?: unknown,
-    write = method !== 'GET',
-  ) => {
+  const call = async (method: string, path: string, user?: Caller, body?: unknown, write = method !== 'GET') => {
     const response = await fetch(`${base}${path}`, {
       method,
       headers: {
-        ...(user ? { authorization: basic(user) } : {}),
+        ...(user ? credentials(user) : {}),
         ...(write ? { [CONSOLE_WRITE_HEADER]: '1' } : {}),
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
@@ -78,7 +78,12 @@ async function consoleApp(
     return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
   };
   // Joined, with every item assigned.
-  await waitFor('the job assigned', async () => (await call('GET', '/jobs', ADMIN)).body?.[0]?.status === 'OK', 20_000);
+  const caller = console.auth && 'guard' in console.auth ? OPS : ADMIN;
+  await waitFor(
+    'the job assigned',
+    async () => (await call('GET', '/jobs', caller)).body?.[0]?.status === 'OK',
+    20_000,
+  );
   const root = base.slice(0, -'/api'.length);
   return { app, call, runs, operator: app.get(JobOperator), root };
 }
@@ -223,6 +228,45 @@ describe('the console API', () => {
     expect((await call('POST', '/jobs/orders/trigger')).status).toBe(202);
   });
 
+  it("lets the app's own guard decide who gets in, and roleOf what each may do", async () => {
+    // The app's guard, with a dependency of the app's own, given through `imports`.
+    @Injectable()
+    class TeamTokens {
+      readonly known = new Set(['ops-token', 'viewer-token']);
+    }
+    @Module({ providers: [TeamTokens], exports: [TeamTokens] })
+    class TeamModule {}
+    @Injectable()
+    class TeamGuard implements CanActivate {
+      constructor(private readonly tokens: TeamTokens) {}
+      canActivate(context: ExecutionContext): boolean {
+        const request = context.switchToHttp().getRequest<{ headers: Record<string, string>; team?: string }>();
+        const token = request.headers['x-team-token'];
+        if (!token || !this.tokens.known.has(token)) return false;
+        request.team = token === 'ops-token' ? 'ops' : 'viewers';
+        return true;
+      }
+    }
+    const { call, root, operator } = await consoleApp({
+      auth: { guard: TeamGuard, roleOf: (request: { team?: string }) => (request.team === 'ops' ? 'admin' : 'guest') },
+      imports: [TeamModule],
+    });
+    // Refused by the app's guard; the console's own users mean nothing here.
+    expect((await call('GET', '/jobs')).status).toBe(403);
+    expect((await call('GET', '/jobs', { token: 'stolen' })).status).toBe(403);
+    expect((await call('GET', '/jobs', ADMIN)).status).toBe(403);
+    expect((await call('GET', '/me', VIEWER)).body).toMatchObject({ role: 'guest' });
+    expect((await call('GET', '/jobs', VIEWER)).status).toBe(200);
+    expect((await call('POST', '/jobs/orders/items/1/disable', VIEWER)).status).toBe(403);
+    expect((await call('POST', '/jobs/orders/items/1/disable', OPS, undefined, false)).status).toBe(403);
+    expect((await operator.getShardingInfo('orders'))[1]!.status).toBe('PENDING');
+    expect((await call('POST', '/jobs/orders/items/1/disable', OPS)).status).toBe(204);
+    expect((await operator.getShardingInfo('orders'))[1]!.status).toBe('DISABLED');
+    // The page is behind the same rule.
+    expect((await fetch(root)).status).toBe(403);
+    expect((await fetch(root, { headers: { 'x-team-token': 'viewer-token' } })).status).toBe(200);
+  });
+
   it('refuses to start without an access rule, or with users it cannot trust', () => {
     const cases: Array<[unknown, RegExp]> = [
       [{}, /auth is missing/],
@@ -231,6 +275,19 @@ describe('the console API', () => {
       [{ auth: { users: [{ name: 'a', password: 'long enough', role: 'root' }] } }, /"admin" or "guest"/],
       [{ auth: { users: [ADMIN, ADMIN] } }, /listed twice/],
       [{ auth: false, pth: 'x' }, /did you mean "path"/],
+      [{ auth: { guard: class {}, roleOf: () => 'admin' } }, /a guard class/],
+      [
+        {
+          auth: {
+            guard: class {
+              canActivate() {
+                return true;
+              }
+            },
+          },
+        },
+        /roleOf is missing/,
+      ],
     ];
     for (const [options, message] of cases) {
       let error: unknown;
