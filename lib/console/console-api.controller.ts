@@ -29,6 +29,7 @@ import { ExecutionHistory } from '../tracing/execution-history.js';
 import { ExecutionLog } from '../tracing/execution-log.js';
 import { CONSOLE_WRITE, ConsoleAccessGuard, type ConsoleIdentity } from './console-access.guard.js';
 import { ConsoleNamespace } from './console-namespace.js';
+import { describeConsoleApi } from './console-openapi.js';
 
 /** Marks a route that changes the cluster (admins only, with the console's header). */
 const Writes = () => SetMetadata(CONSOLE_WRITE, true);
@@ -315,3 +316,5 @@ export class ConsoleApiController {
     return this.history.statistics(withUnknown(parsed, query));
   }
 }
+
+describeConsoleApi(ConsoleApiController);

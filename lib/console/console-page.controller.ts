@@ -3,6 +3,7 @@ import { Controller, Get, Res, UseGuards } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ConsoleAccessGuard } from './console-access.guard.js';
 import { CONSOLE_PAGE } from './console-page.js';
+import { excludeFromOpenApi } from './console-openapi.js';
 
 const inline = (tag: string) => {
   const text = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(CONSOLE_PAGE)?.[1] ?? '';
@@ -31,3 +32,5 @@ export class ConsolePageController {
     adapter.reply(response, CONSOLE_PAGE, 200);
   }
 }
+
+excludeFromOpenApi(ConsolePageController);

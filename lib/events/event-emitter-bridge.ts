@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { loadOptional } from '../utils/optional-package.js';
 import type { ModuleRef } from '@nestjs/core';
 
 /** What job events are called on the app's event emitter: `elastic-job.item-finished`, ... */
@@ -14,13 +14,7 @@ interface Emitter {
  * without it loads nothing of it.
  */
 export function findAppEventEmitter(moduleRef: ModuleRef): Emitter | undefined {
-  let token: unknown;
-  try {
-    // `__filename`: this file is CommonJS once built, and Vitest provides it to the sources.
-    token = (createRequire(__filename)('@nestjs/event-emitter') as { EventEmitter2?: unknown }).EventEmitter2;
-  } catch {
-    return undefined;
-  }
+  const token = loadOptional<{ EventEmitter2?: unknown }>('@nestjs/event-emitter')?.EventEmitter2;
   if (typeof token !== 'function') return undefined;
   try {
     return moduleRef.get(token as never, { strict: false }) as Emitter;

@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import { InvalidModuleOptionsError } from '../errors/invalid-module-options.error.js';
 import { TRACING_NEEDS_PG } from '../elastic-job.messages.js';
 import type { TracingPool, TracingPoolConfig } from '../interfaces/tracing-configuration.interface.js';
+import { requireOptional } from '../utils/optional-package.js';
 
 /** A pool of our own: what we use of it, and its end. */
 export interface OwnPool extends TracingPool {
@@ -16,8 +16,7 @@ export interface OwnPool extends TracingPool {
 export function createPool(config: TracingPoolConfig): OwnPool {
   let pg: { Pool: new (config: TracingPoolConfig) => OwnPool };
   try {
-    // `__filename`: this file is CommonJS once built, and Vitest provides it to the sources.
-    pg = createRequire(__filename)('pg') as typeof pg;
+    pg = requireOptional<typeof pg>('pg');
   } catch (error) {
     throw new InvalidModuleOptionsError(TRACING_NEEDS_PG, { cause: error });
   }

@@ -1,5 +1,6 @@
 import { Injectable, Module, type CanActivate, type ExecutionContext, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ElasticJobConsoleModule } from '../../lib/console/elastic-job-console.module.js';
@@ -265,6 +266,46 @@ describe('the console API', () => {
     // The page is behind the same rule.
     expect((await fetch(root)).status).toBe(403);
     expect((await fetch(root, { headers: { 'x-team-token': 'viewer-token' } })).status).toBe(200);
+  });
+
+  it("is described in the app's OpenAPI document when the app uses @nestjs/swagger", async () => {
+    const { app, call } = await consoleApp();
+    const document = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('app').build());
+    const paths = document.paths as Record<string, Record<string, Record<string, any>>>;
+    // Every route of the API, and not the page.
+    expect(Object.keys(paths).sort()).toEqual([
+      '/elastic-job/api/fires',
+      '/elastic-job/api/history/executions',
+      '/elastic-job/api/history/statistics',
+      '/elastic-job/api/history/tasks/{taskId}',
+      '/elastic-job/api/jobs',
+      '/elastic-job/api/jobs/{name}',
+      '/elastic-job/api/jobs/{name}/configuration',
+      '/elastic-job/api/jobs/{name}/instances/{instanceId}/shutdown',
+      '/elastic-job/api/jobs/{name}/items/{item}/disable',
+      '/elastic-job/api/jobs/{name}/items/{item}/enable',
+      '/elastic-job/api/jobs/{name}/servers/{ip}/disable',
+      '/elastic-job/api/jobs/{name}/servers/{ip}/enable',
+      '/elastic-job/api/jobs/{name}/trigger',
+      '/elastic-job/api/me',
+      '/elastic-job/api/servers',
+    ]);
+    const remove = paths['/elastic-job/api/jobs/{name}']!.delete!;
+    expect(remove.tags).toEqual(['ElasticJob console']);
+    expect(remove.summary).toMatch(/Remove the job/);
+    expect(Object.keys(remove.responses)).toEqual(expect.arrayContaining(['204', '400', '403', '409']));
+    expect(remove.parameters).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'name', in: 'path' }),
+        expect.objectContaining({ name: CONSOLE_WRITE_HEADER, in: 'header', required: true }),
+      ]),
+    );
+    const executions = paths['/elastic-job/api/history/executions']!.get!;
+    expect(executions.parameters.map((parameter: { name: string }) => parameter.name)).toEqual(
+      expect.arrayContaining(['jobName', 'item', 'from', 'to', 'outcome', 'limit']),
+    );
+    // Described, and still served as before.
+    expect((await call('GET', '/jobs', GUEST)).status).toBe(200);
   });
 
   it('refuses to start without an access rule, or with users it cannot trust', () => {
