@@ -251,7 +251,13 @@ describe('the console on its own, for any namespace', () => {
     expect((await call('POST', `/jobs/${JAVA_JOB}/servers/127.0.0.9/enable`)).status).toBe(204);
     expect(await java.getDirectly(`/${JAVA_JOB}/servers/127.0.0.9`)).toBe('ENABLED');
 
-    // ElasticJob's trigger: one `trigger/{id}` node per live instance, which that instance consumes.
+    // ElasticJob's trigger: one `trigger/{id}` node per live instance, which that instance
+    // consumes; offered for a job waiting for sharding too (an item's owner gone).
+    await java.persist(`/${JAVA_JOB}/sharding/0/instance`, '127.0.0.9@-@1');
+    await waitFor('the Java job waiting for sharding', async () => {
+      const jobs = (await call('GET', '/jobs', GUEST)).body as Array<{ jobName: string; status: string }>;
+      return jobs.find((job) => job.jobName === JAVA_JOB)?.status === 'SHARDING_FLAG';
+    });
     expect((await call('POST', `/jobs/${JAVA_JOB}/trigger`)).status).toBe(202);
     expect(await java.getChildrenKeys(`/${JAVA_JOB}/trigger`)).toEqual([JAVA_ID]);
     expect((await call('POST', `/jobs/nope/trigger`)).status).toBe(404);
