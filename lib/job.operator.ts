@@ -3,6 +3,7 @@ import type { JobConfiguration } from './config/job-configuration.js';
 import { ElasticJobOrchestrator } from './elastic-job.orchestrator.js';
 import type { JobRunResult } from './interfaces/job-run-result.interface.js';
 import type { ExecutionSource } from './interfaces/sharding-context.interface.js';
+import type { TriggerOptions } from './interfaces/trigger-options.interface.js';
 import type { JobConfigurationChanges } from './interfaces/job-configuration-changes.interface.js';
 import type { JobBriefInfo, JobInstanceInfo, ServerInfo, ShardingInfo } from './interfaces/job-status.interface.js';
 
@@ -41,10 +42,10 @@ export class JobOperator {
   /**
    * Fires the job once on every live instance, as ElasticJob 3.x does (`trigger/{instanceId}`).
    * An instance whose items are still running runs them again right after, instead of
-   * dropping the trigger.
+   * dropping the trigger. `options.jobParameter` gives this run its own job parameter.
    */
-  async trigger(jobName: string): Promise<void> {
-    await this.orchestrator.job(jobName).coordinator.operations.triggerAll();
+  async trigger(jobName: string, options: TriggerOptions = {}): Promise<void> {
+    await this.orchestrator.job(jobName).coordinator.operations.triggerAll(options);
   }
 
   /** Resolves with the next run of the job on this instance that starts after the call. */
@@ -53,9 +54,13 @@ export class JobOperator {
   }
 
   /** `trigger`, then the result of the triggered run on this instance (per item). */
-  async triggerAndWait(jobName: string, options: Omit<RunWaitOptions, 'source'> = {}): Promise<JobRunResult> {
-    const run = this.nextRun(jobName, { ...options, source: 'MANUAL' });
-    await this.trigger(jobName);
+  async triggerAndWait(
+    jobName: string,
+    options: Omit<RunWaitOptions, 'source'> & TriggerOptions = {},
+  ): Promise<JobRunResult> {
+    const { jobParameter, ...wait } = options;
+    const run = this.nextRun(jobName, { ...wait, source: 'MANUAL' });
+    await this.trigger(jobName, jobParameter === undefined ? {} : { jobParameter });
     return run;
   }
 

@@ -23,6 +23,7 @@ import { InvalidHistoryQueryError } from '../errors/invalid-history-query.error.
 import { InvalidJobOptionsError } from '../errors/invalid-job-options.error.js';
 import type { ExecutionQuery, StatisticsQuery } from '../interfaces/execution-history.interface.js';
 import type { JobConfigurationChanges } from '../interfaces/job-configuration-changes.interface.js';
+import type { TriggerOptions } from '../interfaces/trigger-options.interface.js';
 import type { NamespaceJobBrief } from '../interfaces/namespace-view.interface.js';
 import type { JobRunStatistics } from '../interfaces/execution-history.interface.js';
 import { ExecutionHistory } from '../tracing/execution-history.js';
@@ -195,6 +196,7 @@ export class ConsoleApiController {
                 job: event.job,
                 fireTime: event.fireTime,
                 source: event.source,
+                jobParameter: event.jobParameter,
                 owners: orchestrator
                   .job(event.job)
                   .coordinator.status.ownersAt(event.fireTime, event.source === 'MANUAL'),
@@ -217,13 +219,18 @@ export class ConsoleApiController {
     return merge(told, timer(0).pipe(map(() => ({ type: 'ready', data: {} }))));
   }
 
-  /** Fires the job once on every live instance, a job waiting for sharding included. */
+  /**
+   * Fires the job once on every live instance, a job waiting for sharding included; a JSON body
+   * `{ jobParameter }` gives the run its own job parameter.
+   */
   @Post('jobs/:name/trigger')
   @Writes()
   @HttpCode(202)
-  async trigger(@Param('name') name: string) {
-    await (await this.namespace.view()).trigger(name);
-    return { triggered: name };
+  async trigger(@Param('name') name: string, @Body() body: TriggerOptions | undefined) {
+    const options =
+      body === undefined || body === null || (typeof body === 'object' && Object.keys(body).length === 0) ? {} : body;
+    await (await this.namespace.view()).trigger(name, options);
+    return { triggered: name, ...options };
   }
 
   /** Changes the configuration, checked exactly as `@ElasticJob()` options; nothing is written when it fails. */

@@ -69,8 +69,13 @@ const ROUTES: Record<string, Route> = {
   },
   trigger: {
     summary: 'Fire the job once on every live instance',
+    description: 'An optional JSON body { "jobParameter": "..." } gives this run its own job parameter.',
     params: JOB,
     write: true,
+    body: {
+      description: 'Optional: the run’s own job parameter.',
+      schema: { type: 'object', properties: { jobParameter: { type: 'string' } } },
+    },
     responses: { 202: 'Triggered.', ...WRITE },
   },
   configure: {

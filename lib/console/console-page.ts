@@ -37,6 +37,8 @@ export const CONSOLE_PAGE = `<!doctype html>
   form.grid input[type=checkbox] { min-width: 0; width: 1.1rem; height: 1.1rem; }
   form.grid input { min-width: 0; }
   button.danger { border-color: var(--bad); color: var(--bad); }
+  p.actions { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; }
+  p.actions input { min-width: 12rem; }
   #message { min-height: 1.5rem; }
   #message.error { color: var(--bad); }
   pre { white-space: pre-wrap; font-size: .8rem; margin: .25rem 0; }
@@ -114,14 +116,17 @@ export const CONSOLE_PAGE = `<!doctype html>
       (job.brief.problem ? '<p class="failed">' + esc(job.brief.problem) + '</p>' : '') +
       '<p>Cron <code id="cron">' + esc(config.cron) + '</code> (' + esc(zoneOf(job.brief)) + '), ' + config.shardingTotalCount + ' items, failover ' + (config.failover ? 'on' : 'off') + '. ' +
       (next ? 'Next fires: ' + next + '.' : 'No next fire.') + (job.brief.jobClass ? ' <span class="muted">' + esc(job.brief.jobClass) + '</span>' : '') + '</p>' +
-      (write ? '<p><button id="trigger">Trigger now</button></p><details><summary>Edit configuration</summary><form class="grid" id="config-form">' + form + '<button type="submit">Save configuration</button></form></details>' : '') +
+      (write ? '<p class="actions"><button id="trigger">Trigger now</button> <label>with job parameter <input id="trigger-parameter" placeholder="(the configured one)"></label></p><details><summary>Edit configuration</summary><form class="grid" id="config-form">' + form + '<button type="submit">Save configuration</button></form></details>' : '') +
       '<h3>Items</h3><div class="scroll"><table><thead><tr><th scope="col">Item</th><th scope="col">Status</th><th scope="col">Instance</th>' + (write ? '<th scope="col">Action</th>' : '') + '</tr></thead><tbody>' + items + '</tbody></table></div>' +
       '<h3>Instances</h3><div class="scroll"><table><thead><tr><th scope="col">Instance</th><th scope="col">Server</th><th scope="col">Items</th>' + (write ? '<th scope="col">Action</th>' : '') + '</tr></thead><tbody>' + instances + '</tbody></table></div>' +
       '<h3>Servers</h3><div class="scroll"><table><thead><tr><th scope="col">Server</th><th scope="col">Status</th><th scope="col">Instances</th>' + (write ? '<th scope="col">Action</th>' : '') + '</tr></thead><tbody>' + servers + '</tbody></table></div>' +
       (me.history ? '<p><a href="#/history?jobName=' + encodeURIComponent(name) + '">History of ' + esc(name) + '</a></p>' : '') +
       (write ? '<p><button id="remove" class="danger">Remove job ' + esc(name) + '</button> <span class="muted">(only once it has no live instance)</span></p>' : '');
     if (!write) return;
-    document.getElementById('trigger').onclick = () => act(() => call('POST', path + '/trigger'), 'Triggered ' + name + '.');
+    document.getElementById('trigger').onclick = () => {
+      const jobParameter = document.getElementById('trigger-parameter').value;
+      act(() => call('POST', path + '/trigger', jobParameter ? { jobParameter } : undefined), 'Triggered ' + name + (jobParameter ? ' with job parameter ' + jobParameter : '') + '.');
+    };
     document.getElementById('config-form').onsubmit = (event) => {
       event.preventDefault();
       const changes = {};
@@ -156,7 +161,7 @@ export const CONSOLE_PAGE = `<!doctype html>
     const list = document.getElementById('fires');
     const key = (data) => data.job + '@' + data.fireTime + '@' + data.source;
     const draw = () => {
-      list.innerHTML = fires.map((fire) => '<li><span class="muted">' + esc(new Date(fire.fireTime).toLocaleTimeString()) + '</span> <strong>' + esc(fire.job) + '</strong>' + (fire.source === 'NORMAL_TRIGGER' ? '' : ' <em>' + esc(fire.source === 'MANUAL' ? 'trigger' : fire.source) + '</em>') + ' ' +
+      list.innerHTML = fires.map((fire) => '<li><span class="muted">' + esc(new Date(fire.fireTime).toLocaleTimeString()) + '</span> <strong>' + esc(fire.job) + '</strong>' + (fire.source === 'NORMAL_TRIGGER' ? '' : ' <em>' + esc(fire.source === 'MANUAL' ? 'trigger' : fire.source) + '</em>') + (fire.jobParameter === undefined ? '' : ' <code>' + esc(fire.jobParameter) + '</code>') + ' ' +
         Object.keys(fire.owners).map((item) => { const status = fire.outcomes[item]; return '<span class="' + (status ? (status === 'SUCCEEDED' ? 'succeeded' : 'failed') : '') + '">' + esc(item + ':' + fire.owners[item]) + (status ? (status === 'SUCCEEDED' ? ' ✓' : ' ✗') : '') + '</span>'; }).join(' ') + '</li>').join('');
     };
     live = new EventSource(api + '/fires');

@@ -1,13 +1,14 @@
 import type { JobConfiguration } from '../config/job-configuration.js';
 import type { ExecutionSource } from '../interfaces/sharding-context.interface.js';
+import type { TriggerOptions } from '../interfaces/trigger-options.interface.js';
 import type { FireAssignment } from './sharding.service.js';
 
 export type { FireAssignment };
 
 /** What coordination tells a job's runtime. */
 export interface CoordinationListener {
-  /** A `trigger/{me}` node arrived (it is already consumed). */
-  onTrigger(): void;
+  /** A `trigger/{me}` node arrived (it is already consumed), with what it asks for. */
+  onTrigger(options: TriggerOptions): void;
   /** The `config` node changed and is valid. */
   onConfigurationChanged(previous: JobConfiguration, current: JobConfiguration): void;
   /** The session is gone: local items are no longer ours. */

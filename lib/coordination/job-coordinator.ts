@@ -244,7 +244,7 @@ export class JobCoordinator implements JobCoordinationPort {
       recovery.listen(),
       triggers.listen(
         () => this.takingItems,
-        () => this.listener?.onTrigger(),
+        (options) => this.listener?.onTrigger(options),
         (what, work) => this.background(what, work),
       ),
       this.watchConfiguration(effective),

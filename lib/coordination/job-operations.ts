@@ -1,9 +1,16 @@
 import { applyConfigurationChanges } from '../config/job-options.validator.js';
 import { toElasticJobYaml } from '../config/elastic-job-yaml.js';
 import type { JobConfiguration } from '../config/job-configuration.js';
-import { INVALID_JOB_OPTION, JOB_HAS_LIVE_INSTANCES, OWN_WRITE_NOT_SEEN } from '../elastic-job.messages.js';
+import {
+  INVALID_JOB_OPTION,
+  JOB_HAS_LIVE_INSTANCES,
+  OWN_WRITE_NOT_SEEN,
+  UNKNOWN_OPTION,
+} from '../elastic-job.messages.js';
 import { InvalidJobOptionsError } from '../errors/invalid-job-options.error.js';
 import { JobConflictError } from '../errors/job-conflict.error.js';
+import type { TriggerOptions } from '../interfaces/trigger-options.interface.js';
+import { unknownKeys } from '../utils/closest-name.js';
 import { OperationNotVisibleError } from '../errors/operation-not-visible.error.js';
 import type { JobConfigurationChanges } from '../interfaces/job-configuration-changes.interface.js';
 import { readRegistryConfiguration } from './job-configuration.store.js';
@@ -12,6 +19,10 @@ import type { InstanceService } from './instance.service.js';
 import { waitForCache, type JobScope } from './job-context.js';
 import type { ServerService } from './server.service.js';
 import type { TriggerService } from './trigger.service.js';
+
+const TRIGGER_KEYS = ['jobParameter'];
+/** A trigger's parameter travels in its `trigger/{id}` nodes: kept well under ZooKeeper's 1 MB. */
+const MAX_TRIGGER_PARAMETER = 65_536;
 
 /** How long an operator write waits for this instance's own view to show it. */
 const OWN_WRITE_VISIBLE_MS = 10_000;
@@ -77,9 +88,36 @@ export class JobOperations {
     await this.awaitOwnWrite(`item ${item}`, () => this.services.execution.isDisabled(item) === !enabled);
   }
 
-  /** Cluster-wide trigger: one `trigger/{id}` node per live instance. */
-  triggerAll(): Promise<void> {
-    return this.services.triggers.triggerAll(this.services.instances.onlineInstances());
+  /**
+   * Cluster-wide trigger: one `trigger/{id}` node per live instance, with the run's own job
+   * parameter when one is given (checked first: nothing is written for a bad one).
+   */
+  async triggerAll(options: TriggerOptions = {}): Promise<void> {
+    const { jobName } = this.scope;
+    if (!options || typeof options !== 'object' || Array.isArray(options)) {
+      throw new InvalidJobOptionsError([
+        INVALID_JOB_OPTION(jobName, 'trigger options', options, 'an object { jobParameter? }'),
+      ]);
+    }
+    const problems = unknownKeys(options, TRIGGER_KEYS).map(({ key, closest }) =>
+      UNKNOWN_OPTION(`the trigger of job "${jobName}"`, key, closest, TRIGGER_KEYS),
+    );
+    const { jobParameter } = options;
+    if (
+      jobParameter !== undefined &&
+      (typeof jobParameter !== 'string' || jobParameter.length > MAX_TRIGGER_PARAMETER)
+    ) {
+      problems.push(
+        INVALID_JOB_OPTION(
+          jobName,
+          'jobParameter',
+          jobParameter,
+          `a string of at most ${MAX_TRIGGER_PARAMETER} characters`,
+        ),
+      );
+    }
+    if (problems.length > 0) throw new InvalidJobOptionsError(problems);
+    await this.services.triggers.triggerAll(this.services.instances.onlineInstances(), options);
   }
 
   /**

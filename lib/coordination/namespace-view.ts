@@ -7,6 +7,7 @@ import { JobNotFoundError } from '../errors/job-not-found.error.js';
 import type { JobInstanceInfo, ServerInfo, ShardingInfo } from '../interfaces/job-status.interface.js';
 import type { NamespaceJobBrief, NamespaceServer } from '../interfaces/namespace-view.interface.js';
 import type { JobConfigurationChanges } from '../interfaces/job-configuration-changes.interface.js';
+import type { TriggerOptions } from '../interfaces/trigger-options.interface.js';
 import type { RegistryCenter, TreeCache } from '../registry/registry-center.interface.js';
 import { scheduleOf } from '../scheduling/job-schedule.js';
 import { formatWallTime, resolveTimeZone } from '../scheduling/time-zone.js';
@@ -174,8 +175,8 @@ export class NamespaceView {
   }
 
   /** Fires the job once on each live instance, a job waiting for sharding included. */
-  trigger(jobName: string): Promise<void> {
-    return this.job(jobName).operations.triggerAll();
+  trigger(jobName: string, options: TriggerOptions = {}): Promise<void> {
+    return this.job(jobName).operations.triggerAll(options);
   }
 
   shutdownInstance(jobName: string, instanceId: string): Promise<void> {

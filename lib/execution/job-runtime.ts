@@ -20,6 +20,7 @@ import { RegistrySessionExpiredError } from '../errors/registry-operation.error.
 import { RunWaitTimeoutError } from '../errors/run-wait-timeout.error.js';
 import type { ExecutionDecorator } from '../interfaces/execution-decorator.interface.js';
 import type { ExecutionSource, ShardingContext } from '../interfaces/sharding-context.interface.js';
+import type { TriggerOptions } from '../interfaces/trigger-options.interface.js';
 import { JobTimer } from '../scheduling/job-timer.js';
 import { scheduleOf } from '../scheduling/job-schedule.js';
 import type { ResolvedErrorHandler } from './error-handlers.js';
@@ -42,6 +43,8 @@ interface ItemState {
   pendingSession?: string;
   /** The task id of the fire the rerun belongs to (a misfire rerun is part of its task). */
   pendingTaskId?: string;
+  /** A queued trigger's own job parameter. */
+  pendingJobParameter?: string;
   /** Triggers waiting for the queued rerun's result (it belongs to their run). */
   pendingResults?: Array<(result: ItemResult | undefined) => void>;
   /** Resolves when the handler has really returned (it may outlive its timeout). */
@@ -165,8 +168,8 @@ export class JobRuntime implements CoordinationListener {
 
   // ------------------------------------------------------------ coordinator events
 
-  onTrigger(): void {
-    void this.fire('MANUAL', new Date());
+  onTrigger(options: TriggerOptions = {}): void {
+    void this.fire('MANUAL', new Date(), options.jobParameter);
   }
 
   onConfigurationChanged(previous: JobConfiguration, current: JobConfiguration): void {
@@ -200,6 +203,7 @@ export class JobRuntime implements CoordinationListener {
       state.pendingFireTime = new Date();
       state.pendingSession = session;
       state.pendingTaskId = undefined;
+      state.pendingJobParameter = undefined;
     }
     void this.execute(idle, 'FAILOVER', new Date(), config, config.shardingTotalCount, session);
   }
@@ -232,6 +236,7 @@ export class JobRuntime implements CoordinationListener {
       state.pendingFireTime = undefined;
       state.pendingSession = undefined;
       state.pendingTaskId = undefined;
+      state.pendingJobParameter = undefined;
       for (const resolve of state.pendingResults?.splice(0) ?? []) resolve(undefined);
     }
   }
@@ -247,15 +252,19 @@ export class JobRuntime implements CoordinationListener {
 
   // ------------------------------------------------------------ fires
 
-  /** One fire: this instance's items for it. Never rejects. */
-  fire(source: ExecutionSource, fireTime: Date): Promise<JobRunResult | undefined> {
-    const firing = this.fireOnce(source, fireTime);
+  /** One fire: this instance's items for it (a trigger may give its own job parameter). Never rejects. */
+  fire(source: ExecutionSource, fireTime: Date, jobParameter?: string): Promise<JobRunResult | undefined> {
+    const firing = this.fireOnce(source, fireTime, jobParameter);
     this.firing.add(firing);
     void firing.finally(() => this.firing.delete(firing));
     return firing;
   }
 
-  private async fireOnce(source: ExecutionSource, fireTime: Date): Promise<JobRunResult | undefined> {
+  private async fireOnce(
+    source: ExecutionSource,
+    fireTime: Date,
+    jobParameter: string | undefined,
+  ): Promise<JobRunResult | undefined> {
     try {
       if (!this.active) return undefined;
       const plan = await this.port.planFire(fireTime, source);
@@ -284,16 +293,19 @@ export class JobRuntime implements CoordinationListener {
         queued: running,
         shardingTotalCount: assignment.count,
         taskId: id,
+        ...(jobParameter === undefined ? {} : { jobParameter }),
       });
       const queued: Array<Promise<ItemResult | undefined>> = [];
       for (const item of running) {
-        const rerun = this.queueAfterRun(item, this.items.get(item)!, source, fireTime, config, session, id);
+        const state = this.items.get(item)!;
+        const rerun = this.queueAfterRun(item, state, source, fireTime, config, session, id, jobParameter);
         if (rerun) queued.push(rerun);
       }
       return await this.execute(candidates, source, fireTime, config, assignment.count, session, {
         queued,
         running,
         taskId: id,
+        jobParameter,
       });
     } catch (error) {
       this.deps.logger.error(JOB_STEP_FAILED(this.jobName, 'a fire', error), undefined, 'ElasticJob');
@@ -325,6 +337,7 @@ export class JobRuntime implements CoordinationListener {
     config: JobConfiguration,
     session: string,
     fireTaskId: string,
+    jobParameter: string | undefined,
   ): Promise<ItemResult | undefined> | undefined {
     // A failover claim waiting for the item stays: it must run (and be released) as such.
     if (state.pending === 'FAILOVER') return undefined;
@@ -333,6 +346,7 @@ export class JobRuntime implements CoordinationListener {
       state.pendingFireTime = fireTime;
       state.pendingSession = session;
       state.pendingTaskId = fireTaskId;
+      state.pendingJobParameter = jobParameter;
       // A trigger's run is every item it covers: those that run now and those queued.
       return new Promise((resolve) => (state.pendingResults ??= []).push(resolve));
     }
@@ -362,6 +376,8 @@ export class JobRuntime implements CoordinationListener {
       /** A fire's: the reruns it queued behind items still running here, and those items. */
       queued?: ReadonlyArray<Promise<ItemResult | undefined>>;
       running?: readonly number[];
+      /** A trigger's own job parameter, instead of the configuration's. */
+      jobParameter?: string;
     },
   ): Promise<JobRunResult> {
     const id = task?.taskId ?? taskId(this.jobName, items, this.deps.instanceId);
@@ -372,7 +388,17 @@ export class JobRuntime implements CoordinationListener {
       this.deps.emit({ type: 'fire-started', job: this.jobName, taskId: id, fireTime, source, items });
     const ran = await Promise.all(
       items.map((item) =>
-        this.runItem(item, source, fireTime, id, config, shardingTotalCount, parameters.get(item), session),
+        this.runItem(
+          item,
+          source,
+          fireTime,
+          id,
+          config,
+          shardingTotalCount,
+          parameters.get(item),
+          session,
+          task?.jobParameter,
+        ),
       ),
     );
     if (items.length > 0 || task?.running) {
@@ -419,6 +445,7 @@ export class JobRuntime implements CoordinationListener {
     shardingTotalCount: number,
     parameter: string | undefined,
     session: string,
+    jobParameter: string | undefined,
   ): Promise<ItemResult | undefined> {
     const state = this.items.get(item) ?? { running: false };
     this.items.set(item, state);
@@ -432,7 +459,7 @@ export class JobRuntime implements CoordinationListener {
       jobName: this.jobName,
       taskId: id,
       shardingTotalCount,
-      jobParameter: config.jobParameter,
+      jobParameter: jobParameter ?? config.jobParameter,
       shardingItem: item,
       shardingParameter: parameter,
       executionSource: source,
@@ -602,15 +629,18 @@ export class JobRuntime implements CoordinationListener {
     const pendingFireTime = state.pendingFireTime ?? new Date();
     const pendingSession = state.pendingSession;
     const pendingTaskId = state.pendingTaskId;
+    const pendingJobParameter = state.pendingJobParameter;
     const pendingResults = state.pendingResults?.splice(0) ?? [];
     state.pending = undefined;
     state.pendingFireTime = undefined;
     state.pendingSession = undefined;
     state.pendingTaskId = undefined;
+    state.pendingJobParameter = undefined;
     const settle = (result: ItemResult | undefined) => pendingResults.forEach((resolve) => resolve(result));
     if (!pending || !pendingSession) return settle(undefined);
     // Not awaited: this run is over; the rerun is a run of its own.
-    this.rerun(item, pending, pendingFireTime, pendingSession, pendingTaskId).then(settle, (error: unknown) => {
+    const rerun = this.rerun(item, pending, pendingFireTime, pendingSession, pendingTaskId, pendingJobParameter);
+    rerun.then(settle, (error: unknown) => {
       this.warn(`re-running item ${item}`, error);
       settle(undefined);
     });
@@ -627,6 +657,7 @@ export class JobRuntime implements CoordinationListener {
     pendingFireTime: Date,
     pendingSession: string,
     pendingTaskId: string | undefined,
+    pendingJobParameter: string | undefined,
   ): Promise<ItemResult | undefined> {
     const current = this.port.config;
     if (pending === 'MISFIRE') {
@@ -652,7 +683,7 @@ export class JobRuntime implements CoordinationListener {
       current,
       count,
       pendingSession,
-      pendingTaskId ? { taskId: pendingTaskId } : undefined,
+      pendingTaskId ? { taskId: pendingTaskId, jobParameter: pendingJobParameter } : undefined,
     );
     return run.items[0];
   }

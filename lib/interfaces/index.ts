@@ -12,3 +12,4 @@ export * from './zookeeper-configuration.interface.js';
 export * from './job-configuration.interface.js';
 export * from './tracing-configuration.interface.js';
 export * from './execution-history.interface.js';
+export * from './trigger-options.interface.js';

@@ -27,6 +27,8 @@ export interface FireScheduledEvent extends JobEventBase {
   shardingTotalCount: number;
   /** ElasticJob's task id of this instance's part of the fire. */
   taskId: string;
+  /** A trigger's own job parameter, when it gave one. */
+  jobParameter?: string;
 }
 
 /**

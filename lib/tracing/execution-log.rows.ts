@@ -114,7 +114,9 @@ function status(
 const BEGIN = (job: string) => `Job '${job}' execute begin.`;
 
 function fireRows(event: JobEventOf<'fire-scheduled'>): LogRow[] {
-  return [status(event, 'TASK_STAGING', BEGIN(event.job))];
+  // A trigger's own parameter is told where ElasticJob's table has room for it.
+  const parameter = event.jobParameter === undefined ? '' : ` Triggered with jobParameter '${event.jobParameter}'.`;
+  return [status(event, 'TASK_STAGING', BEGIN(event.job) + parameter)];
 }
 
 function startRows(event: JobEventOf<'fire-started'>): LogRow[] {

@@ -156,6 +156,15 @@ describe('the console API', () => {
     const { call, runs, operator } = await consoleApp();
     expect((await call('POST', '/jobs/orders/trigger', ADMIN)).status).toBe(202);
     await waitFor('the triggered run', () => runs.length === 3, 20_000);
+    // A trigger with its own job parameter; a bad one is refused and triggers nothing.
+    const refused = await call('POST', '/jobs/orders/trigger', ADMIN, { jobParameter: 7 });
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toMatch(/jobParameter/);
+    const next = operator.nextRun('orders', { source: 'MANUAL' });
+    const triggered = await call('POST', '/jobs/orders/trigger', ADMIN, { jobParameter: 'from the console' });
+    expect(triggered).toMatchObject({ status: 202, body: { triggered: 'orders', jobParameter: 'from the console' } });
+    await next;
+    expect(runs).toHaveLength(6);
     expect((await call('POST', '/jobs/orders/items/1/disable', ADMIN)).status).toBe(204);
     expect((await operator.getShardingInfo('orders')).find((info) => info.item === 1)?.status).toBe('DISABLED');
     expect((await call('POST', '/jobs/orders/items/1/enable', ADMIN)).status).toBe(204);

@@ -72,6 +72,25 @@ describe('execution log rows, as ElasticJob writes them', () => {
     expect(failureCause('plain')).toBe('plain');
   });
 
+  it("tells a trigger's own job parameter in its STAGING row", () => {
+    const [row] = rowsOf(
+      event('fire-scheduled', {
+        fireTime,
+        source: 'MANUAL',
+        items: [0],
+        queued: [],
+        shardingTotalCount: 3,
+        taskId,
+        jobParameter: 'backfill',
+      }),
+      origin,
+    );
+    expect(row).toMatchObject({
+      state: 'TASK_STAGING',
+      message: "Job 'orders' execute begin. Triggered with jobParameter 'backfill'.",
+    });
+  });
+
   it('a fire: STAGING when scheduled, RUNNING when its items start, FINISHED or ERROR with the causes by item', () => {
     const rows = [
       ...rowsOf(
