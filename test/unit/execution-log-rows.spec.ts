@@ -86,8 +86,7 @@ describe('execution log rows, as ElasticJob writes them', () => {
       origin,
     );
     expect(row).toMatchObject({
-      state: 'TASK_STAGING',
-      message: "Job 'orders' execute begin. Triggered with jobParameter 'backfill'.",
+      row: { state: 'TASK_STAGING', message: "Job 'orders' execute begin. Triggered with jobParameter 'backfill'." },
     });
   });
 
