@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ELASTIC_JOB_METADATA } from './elastic-job.constants.js';
+import { ELASTIC_JOB_LISTENER_METADATA, ELASTIC_JOB_METADATA } from './elastic-job.constants.js';
 import type { ElasticJobOptions } from './interfaces/elastic-job-options.interface.js';
+import type { JobListenerOptions } from './interfaces/job-listener.interface.js';
 
 @Injectable()
 export class ElasticJobMetadataAccessor {
@@ -10,5 +11,10 @@ export class ElasticJobMetadataAccessor {
   getJobOptions(target: unknown): ElasticJobOptions | undefined {
     if (typeof target !== 'function') return undefined;
     return this.reflector.get<ElasticJobOptions | undefined>(ELASTIC_JOB_METADATA, target);
+  }
+
+  getListenerOptions(target: unknown): JobListenerOptions | undefined {
+    if (typeof target !== 'function') return undefined;
+    return this.reflector.get<JobListenerOptions | undefined>(ELASTIC_JOB_LISTENER_METADATA, target);
   }
 }

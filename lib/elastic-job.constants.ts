@@ -6,3 +6,5 @@ export const ELASTIC_JOB_MODULE_OPTIONS = 'elastic-job:module-options';
 export const ELASTIC_JOB_RESOLVED_OPTIONS = 'elastic-job:resolved-options';
 /** The `RegistryCenter` the module coordinates through. */
 export const ELASTIC_JOB_REGISTRY_CENTER = 'elastic-job:registry-center';
+/** Metadata key of `@JobListener()` options on a class. */
+export const ELASTIC_JOB_LISTENER_METADATA = 'elastic-job:job-listener';

@@ -2,13 +2,14 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { ResolvedModuleOptions } from './config/module-options.js';
 import { ELASTIC_JOB_RESOLVED_OPTIONS } from './elastic-job.constants.js';
-import { NON_STATIC_PROVIDER } from './elastic-job.messages.js';
+import { NON_STATIC_LISTENER, NON_STATIC_PROVIDER } from './elastic-job.messages.js';
+import type { ListenerDefinition } from './config/listener-options.js';
 import { ElasticJobMetadataAccessor } from './elastic-job-metadata.accessor.js';
 import type { JobDefinition } from './config/job-definitions.js';
 import { ElasticJobOrchestrator } from './elastic-job.orchestrator.js';
 
 /**
- * Finds `@ElasticJob()` methods on singleton providers and controllers (request-scoped ones
+ * Finds `@ElasticJob()` methods and `@JobListener()` classes on singleton providers and controllers (request-scoped ones
  * are warned about and skipped, as `@nestjs/schedule` does), then has them registered in
  * ZooKeeper, on module init so that `app.init()` fails when registration fails.
  */
@@ -23,11 +24,13 @@ export class ElasticJobExplorer implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.orchestrator.register(this.explore());
+    const { jobs, listeners } = this.explore();
+    await this.orchestrator.register(jobs, listeners);
   }
 
-  explore(): JobDefinition[] {
+  explore(): { jobs: JobDefinition[]; listeners: ListenerDefinition[] } {
     const definitions: JobDefinition[] = [];
+    const listeners: ListenerDefinition[] = [];
     const seen = new Set<object>();
     for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
       const { instance } = wrapper;
@@ -35,6 +38,12 @@ export class ElasticJobExplorer implements OnModuleInit {
       const prototype = Object.getPrototypeOf(instance) as object | null;
       if (!prototype || seen.has(instance)) continue;
       seen.add(instance);
+      const listenerOptions = this.accessor.getListenerOptions(wrapper.metatype ?? instance.constructor);
+      if (listenerOptions) {
+        const className = (wrapper.metatype as { name?: string } | undefined)?.name ?? instance.constructor.name;
+        if (wrapper.isDependencyTreeStatic()) listeners.push({ instance, className, options: listenerOptions });
+        else this.options.logger.warn(NON_STATIC_LISTENER(className), 'ElasticJob');
+      }
       for (const methodName of this.scanner.getAllMethodNames(prototype)) {
         const options = this.accessor.getJobOptions((prototype as Record<string, unknown>)[methodName]);
         if (!options) continue;
@@ -46,6 +55,6 @@ export class ElasticJobExplorer implements OnModuleInit {
         definitions.push({ options, instance, methodName, className });
       }
     }
-    return definitions;
+    return { jobs: definitions, listeners };
   }
 }

@@ -86,6 +86,12 @@ export const RUN_WAIT_TIMEOUT = (job: string, timeoutMs: number) =>
 export const OWN_WRITE_NOT_SEEN = (job: string, what: string, waitedMs: number) =>
   `Job "${job}": ${what} was written to ZooKeeper, but this instance did not see the change within ${waitedMs} ms.`;
 
+export const NON_STATIC_LISTENER = (className: string) =>
+  `@JobListener() on ${className} is ignored: a listener must be a singleton provider (it is request-scoped, or depends on one).`;
+export const LISTENER_FAILED = (job: string, listener: string, method: string, what: string) =>
+  `Listener ${listener}.${method} of job "${job}" ${what}; the fire went on.`;
+export const UNKNOWN_LISTENED_JOB = (listener: string, job: string, known: readonly string[]) =>
+  `@JobListener() on ${listener} names job "${job}", which is not a job of this app (${known.length ? jobList(known, 10) : 'none'}).`;
 export const JOB_HAS_LIVE_INSTANCES = (job: string, instances: readonly string[]) =>
   `Job "${job}" still has ${instances.length} live instance(s) (${instances.join(', ')}): shut them down first; ` +
   `removing it deletes its whole subtree, configuration included.`;

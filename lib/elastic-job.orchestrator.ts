@@ -15,6 +15,7 @@ import { JobCoordinator } from './coordination/job-coordinator.js';
 import { JobNodePath } from './coordination/job-node-path.js';
 import { ClusterLog } from './cluster-log.js';
 import { resolveJobDefinitions, type JobDefinition } from './config/job-definitions.js';
+import { resolveListeners, type ListenerDefinition } from './config/listener-options.js';
 import type { JobEventInput } from './events/job-event-sink.js';
 import {
   jobList,
@@ -123,10 +124,14 @@ export class ElasticJobOrchestrator
   }
 
   /** Validates every job, then connects and registers them all (called on module init). */
-  async register(definitions: JobDefinition[]): Promise<void> {
+  async register(definitions: JobDefinition[], listenerDefinitions: readonly ListenerDefinition[] = []): Promise<void> {
     try {
       const resolved = resolveJobDefinitions(definitions, this.options.overwrite);
       const providers = resolved.map(({ definition, local }) => this.resolveProviders(definition.options.name, local));
+      const listeners = resolveListeners(
+        listenerDefinitions,
+        resolved.map(({ config }) => config.jobName),
+      );
       if (!this.options.enabled) {
         this.disabledJobNames = resolved.map(({ config }) => config.jobName);
         this.logger.log(JOBS_OFF(resolved.length), 'ElasticJob');
@@ -187,6 +192,7 @@ export class ElasticJobOrchestrator
           instanceId: this.identity!.instanceId,
           enteringHandler: (item) => this.loopMonitor.entering(config.jobName, item),
           emit,
+          listeners: listeners.get(config.jobName),
         });
         this.jobs.set(config.jobName, { definition, coordinator, runtime });
       });

@@ -1,1 +1,2 @@
 export * from './elastic-job.decorator.js';
+export * from './job-listener.decorator.js';

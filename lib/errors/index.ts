@@ -14,3 +14,4 @@ export * from './run-wait-timeout.error.js';
 export * from './invalid-registry-key.error.js';
 export * from './execution-log-unavailable.error.js';
 export * from './invalid-history-query.error.js';
+export * from './listener-failed.error.js';

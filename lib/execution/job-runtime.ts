@@ -19,7 +19,8 @@ import {
 import { RegistrySessionExpiredError } from '../errors/registry-operation.error.js';
 import { RunWaitTimeoutError } from '../errors/run-wait-timeout.error.js';
 import type { ExecutionDecorator } from '../interfaces/execution-decorator.interface.js';
-import type { ExecutionSource, ShardingContext } from '../interfaces/sharding-context.interface.js';
+import type { ExecutionSource, ShardingContext, ShardingContexts } from '../interfaces/sharding-context.interface.js';
+import { JobListenerChain, type ResolvedJobListener } from './job-listeners.js';
 import type { TriggerOptions } from '../interfaces/trigger-options.interface.js';
 import { JobTimer } from '../scheduling/job-timer.js';
 import { scheduleOf } from '../scheduling/job-schedule.js';
@@ -73,6 +74,8 @@ export interface JobRuntimeDependencies {
   enteringHandler?: (item: number) => void;
   /** Where fires and item runs are told. */
   emit: JobEventSink;
+  /** The job's local listeners, in order. */
+  listeners?: readonly ResolvedJobListener[];
 }
 
 const ABORT_GRACE_MS = 1_000;
@@ -86,6 +89,7 @@ const ABORT_GRACE_MS = 1_000;
 export class JobRuntime implements CoordinationListener {
   private timer: JobTimer | undefined;
   private readonly items = new Map<number, ItemState>();
+  private readonly listeners: JobListenerChain;
   private readonly waiters = new Set<RunWaiter>();
   private readonly semaphore: Semaphore;
   private active = false;
@@ -100,6 +104,7 @@ export class JobRuntime implements CoordinationListener {
     private readonly deps: JobRuntimeDependencies,
   ) {
     this.semaphore = new Semaphore(deps.local.maxConcurrentItems ?? Number.POSITIVE_INFINITY);
+    this.listeners = new JobListenerChain(jobName, deps.listeners ?? [], deps.errorHandler);
     deps.port.attach(this);
   }
 
@@ -191,11 +196,38 @@ export class JobRuntime implements CoordinationListener {
   }
 
   onFailoverItems(items: number[], session: string): void {
-    const config = this.port.config;
     if (!this.active) {
       for (const item of items) this.releaseFailover(item, session);
       return;
     }
+    if (this.listeners.empty) {
+      void this.runFailover(items, session);
+      return;
+    }
+    // Listeners around failed-over items too, as around a fire.
+    const config = this.port.config;
+    const contexts = this.contextsOf(
+      taskId(this.jobName, items, this.deps.instanceId),
+      items,
+      'FAILOVER',
+      new Date(),
+      config,
+      config.shardingTotalCount,
+      undefined,
+    );
+    void (async () => {
+      await this.listeners.before(contexts);
+      if (!this.active) {
+        for (const item of items) this.releaseFailover(item, session);
+        return;
+      }
+      await this.listeners.after(contexts, await this.runFailover(items, session));
+    })().catch((error: unknown) => this.warn('running failed-over items', error));
+  }
+
+  /** Claimed items of a crashed instance: the idle ones run now, the others right after their run here. */
+  private runFailover(items: number[], session: string): Promise<JobRunResult> {
+    const config = this.port.config;
     const idle = items.filter((item) => !this.items.get(item)?.running);
     for (const item of items.filter((i) => !idle.includes(i))) {
       const state = this.items.get(item)!;
@@ -205,7 +237,7 @@ export class JobRuntime implements CoordinationListener {
       state.pendingTaskId = undefined;
       state.pendingJobParameter = undefined;
     }
-    void this.execute(idle, 'FAILOVER', new Date(), config, config.shardingTotalCount, session);
+    return this.execute(idle, 'FAILOVER', new Date(), config, config.shardingTotalCount, session);
   }
 
   /**
@@ -278,12 +310,20 @@ export class JobRuntime implements CoordinationListener {
       const { session, assignment } = plan;
       const config = this.port.config;
       if (config.maxTimeDiffSeconds >= 0 && !(await this.clockTolerable(config))) return undefined;
+      // One task id for the whole of this instance's part of the fire, as ElasticJob has it.
+      const id = taskId(this.jobName, assignment.items, this.deps.instanceId);
+      let contexts: ShardingContexts | undefined;
+      if (!this.listeners.empty) {
+        const idle = assignment.items.filter((item) => !this.items.get(item)?.running);
+        contexts = this.contextsOf(id, idle, source, fireTime, config, assignment.count, jobParameter);
+        await this.listeners.before(contexts);
+        if (!this.active) return undefined;
+      }
+      // Decided in one turn with the runs it starts: nothing else starts these items between.
       const running = assignment.items.filter((item) => this.items.get(item)?.running);
       const candidates = assignment.items.filter(
         (item) => !running.includes(item) && !this.port.isFailoverElsewhere(item),
       );
-      // One task id for the whole of this instance's part of the fire, as ElasticJob has it.
-      const id = taskId(this.jobName, assignment.items, this.deps.instanceId);
       this.deps.emit({
         type: 'fire-scheduled',
         job: this.jobName,
@@ -301,16 +341,40 @@ export class JobRuntime implements CoordinationListener {
         const rerun = this.queueAfterRun(item, state, source, fireTime, config, session, id, jobParameter);
         if (rerun) queued.push(rerun);
       }
-      return await this.execute(candidates, source, fireTime, config, assignment.count, session, {
+      const result = await this.execute(candidates, source, fireTime, config, assignment.count, session, {
         queued,
         running,
         taskId: id,
         jobParameter,
       });
+      if (contexts) await this.listeners.after(contexts, result);
+      return result;
     } catch (error) {
       this.deps.logger.error(JOB_STEP_FAILED(this.jobName, 'a fire', error), undefined, 'ElasticJob');
       return undefined;
     }
+  }
+
+  /** ElasticJob's `ShardingContexts` of this instance's part of a fire, for its listeners. */
+  private contextsOf(
+    id: string,
+    items: readonly number[],
+    source: ExecutionSource,
+    fireTime: Date,
+    config: JobConfiguration,
+    shardingTotalCount: number,
+    jobParameter: string | undefined,
+  ): ShardingContexts {
+    const parameters = itemParameters(config);
+    return {
+      jobName: this.jobName,
+      taskId: id,
+      shardingTotalCount,
+      jobParameter: jobParameter ?? config.jobParameter,
+      shardingItemParameters: Object.fromEntries(items.map((item) => [item, parameters.get(item) ?? ''])),
+      executionSource: source,
+      fireTime,
+    };
   }
 
   /** The clock check; a skew goes to the error handler, and stops the fire only with THROW. */

@@ -13,3 +13,4 @@ export * from './job-configuration.interface.js';
 export * from './tracing-configuration.interface.js';
 export * from './execution-history.interface.js';
 export * from './trigger-options.interface.js';
+export * from './job-listener.interface.js';

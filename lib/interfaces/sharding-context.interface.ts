@@ -20,3 +20,18 @@ export interface ShardingContext {
    */
   signal: AbortSignal;
 }
+
+/**
+ * ElasticJob's `ShardingContexts`: this instance's part of one fire, as its listeners see it.
+ * `shardingItemParameters` has every item this instance runs in the fire now (possibly none),
+ * with its parameter (`''` when it has none).
+ */
+export interface ShardingContexts {
+  jobName: string;
+  taskId: string;
+  shardingTotalCount: number;
+  jobParameter: string;
+  shardingItemParameters: Record<number, string>;
+  executionSource: ExecutionSource;
+  fireTime: Date;
+}
