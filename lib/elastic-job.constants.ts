@@ -8,3 +8,5 @@ export const ELASTIC_JOB_RESOLVED_OPTIONS = 'elastic-job:resolved-options';
 export const ELASTIC_JOB_REGISTRY_CENTER = 'elastic-job:registry-center';
 /** Metadata key of `@JobListener()` options on a class. */
 export const ELASTIC_JOB_LISTENER_METADATA = 'elastic-job:job-listener';
+/** `@nestjs/schedule`'s `@Cron()` options of a method `@ElasticJob()` took over. */
+export const ELASTIC_JOB_CRON_METADATA = 'elastic-job:schedule-cron';

@@ -52,7 +52,16 @@ export class ElasticJobExplorer implements OnModuleInit {
           this.options.logger.warn(NON_STATIC_PROVIDER(className, methodName), 'ElasticJob');
           continue;
         }
-        definitions.push({ options, instance, methodName, className });
+        const method = (prototype as Record<string, unknown>)[methodName];
+        const cron = this.accessor.getScheduleCron(method);
+        definitions.push({
+          options,
+          instance,
+          methodName,
+          className,
+          ...(cron.taken ? { scheduleCron: cron.taken } : {}),
+          ...(cron.after ? { scheduleCronAfter: true } : {}),
+        });
       }
     }
     return { jobs: definitions, listeners };

@@ -86,6 +86,9 @@ export const RUN_WAIT_TIMEOUT = (job: string, timeoutMs: number) =>
 export const OWN_WRITE_NOT_SEEN = (job: string, what: string, waitedMs: number) =>
   `Job "${job}": ${what} was written to ZooKeeper, but this instance did not see the change within ${waitedMs} ms.`;
 
+export const CRON_DECORATOR_ORDER = (where: string) =>
+  `${where}: write @ElasticJob() above @Cron(), so that it takes the method over; below it, @nestjs/schedule would ` +
+  'still run the method on every replica.';
 export const NON_STATIC_LISTENER = (className: string) =>
   `@JobListener() on ${className} is ignored: a listener must be a singleton provider (it is request-scoped, or depends on one).`;
 export const LISTENER_FAILED = (job: string, listener: string, method: string, what: string) =>

@@ -1,4 +1,5 @@
-import { DUPLICATE_JOB } from '../elastic-job.messages.js';
+import { CRON_DECORATOR_ORDER, DUPLICATE_JOB } from '../elastic-job.messages.js';
+import { optionsFromCron, type ScheduleCronMetadata } from './schedule-cron.js';
 import { InvalidJobOptionsError } from '../errors/invalid-job-options.error.js';
 import { JobConflictError } from '../errors/job-conflict.error.js';
 import type { ElasticJobOptions } from '../interfaces/elastic-job-options.interface.js';
@@ -11,6 +12,10 @@ export interface JobDefinition {
   instance: object;
   methodName: string;
   className: string;
+  /** The `@Cron()` options `@ElasticJob()` took over (written above it). */
+  scheduleCron?: ScheduleCronMetadata;
+  /** `@Cron()` applied after `@ElasticJob()` (written above it in the source): refused. */
+  scheduleCronAfter?: boolean;
 }
 
 /** A definition with its options checked and resolved. */
@@ -34,7 +39,14 @@ export function resolveJobDefinitions(
   const resolved: ResolvedJobDefinition[] = [];
   for (const definition of definitions) {
     const where = `${definition.className}.${definition.methodName}`;
-    const result = resolveJobOptions(definition.options ?? ({} as ElasticJobOptions), defaultOverwrite);
+    let options = definition.options ?? ({} as ElasticJobOptions);
+    if (definition.scheduleCronAfter) problems.push(CRON_DECORATOR_ORDER(where));
+    if (definition.scheduleCron) {
+      const fromCron = optionsFromCron(options, definition.scheduleCron, where);
+      problems.push(...fromCron.problems);
+      options = fromCron.options;
+    }
+    const result = resolveJobOptions(options, defaultOverwrite);
     problems.push(...result.problems);
     const first = seen.get(result.config.jobName);
     if (first) throw new JobConflictError(DUPLICATE_JOB(result.config.jobName, first, where));

@@ -53,3 +53,9 @@ export interface ElasticJobOptions {
   /** How many of this instance's items run at once. Default: all of them. */
   maxConcurrentItems?: number;
 }
+
+/**
+ * `@ElasticJob()` on a method that has `@nestjs/schedule`'s `@Cron()` (written above it): the
+ * cron, and unless given here the name and time zone, come from `@Cron()`.
+ */
+export type ElasticJobOnCronOptions = Omit<ElasticJobOptions, 'name' | 'cron'> & { name?: string; cron?: string };
