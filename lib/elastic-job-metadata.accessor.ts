@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
+  ELASTIC_DATAFLOW_JOB_METADATA,
   ELASTIC_JOB_CRON_METADATA,
   ELASTIC_JOB_LISTENER_METADATA,
   ELASTIC_JOB_METADATA,
 } from './elastic-job.constants.js';
 import { SCHEDULE_CRON_OPTIONS, type ScheduleCronMetadata } from './config/schedule-cron.js';
+import type { DataflowJobOptions } from './interfaces/dataflow-job.interface.js';
 import type { ElasticJobOptions } from './interfaces/elastic-job-options.interface.js';
 import type { JobListenerOptions } from './interfaces/job-listener.interface.js';
 
@@ -25,6 +27,11 @@ export class ElasticJobMetadataAccessor {
       taken: Reflect.getMetadata(ELASTIC_JOB_CRON_METADATA, target) as ScheduleCronMetadata | undefined,
       after: Reflect.getMetadata(SCHEDULE_CRON_OPTIONS, target) !== undefined,
     };
+  }
+
+  getDataflowOptions(target: unknown): DataflowJobOptions | undefined {
+    if (typeof target !== 'function') return undefined;
+    return this.reflector.get<DataflowJobOptions | undefined>(ELASTIC_DATAFLOW_JOB_METADATA, target);
   }
 
   getListenerOptions(target: unknown): JobListenerOptions | undefined {

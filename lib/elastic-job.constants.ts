@@ -10,3 +10,7 @@ export const ELASTIC_JOB_REGISTRY_CENTER = 'elastic-job:registry-center';
 export const ELASTIC_JOB_LISTENER_METADATA = 'elastic-job:job-listener';
 /** `@nestjs/schedule`'s `@Cron()` options of a method `@ElasticJob()` took over. */
 export const ELASTIC_JOB_CRON_METADATA = 'elastic-job:schedule-cron';
+/** Metadata key of `@ElasticDataflowJob()` options on a class. */
+export const ELASTIC_DATAFLOW_JOB_METADATA = 'elastic-job:dataflow-job';
+/** ElasticJob's property of a dataflow job that streams (`DataflowJobProperties.STREAM_PROCESS_KEY`). */
+export const STREAMING_PROCESS_PROP = 'streaming.process';

@@ -4,6 +4,7 @@ import type { ResolvedModuleOptions } from './config/module-options.js';
 import { ELASTIC_JOB_RESOLVED_OPTIONS } from './elastic-job.constants.js';
 import { NON_STATIC_LISTENER, NON_STATIC_PROVIDER } from './elastic-job.messages.js';
 import type { ListenerDefinition } from './config/listener-options.js';
+import { dataflowDefinition } from './config/dataflow-options.js';
 import { ElasticJobMetadataAccessor } from './elastic-job-metadata.accessor.js';
 import type { JobDefinition } from './config/job-definitions.js';
 import { ElasticJobOrchestrator } from './elastic-job.orchestrator.js';
@@ -38,6 +39,12 @@ export class ElasticJobExplorer implements OnModuleInit {
       const prototype = Object.getPrototypeOf(instance) as object | null;
       if (!prototype || seen.has(instance)) continue;
       seen.add(instance);
+      const dataflow = this.accessor.getDataflowOptions(wrapper.metatype ?? instance.constructor);
+      if (dataflow) {
+        const className = (wrapper.metatype as { name?: string } | undefined)?.name ?? instance.constructor.name;
+        if (wrapper.isDependencyTreeStatic()) definitions.push(dataflowDefinition(dataflow, instance, className));
+        else this.options.logger.warn(NON_STATIC_PROVIDER(className, 'fetchData'), 'ElasticJob');
+      }
       const listenerOptions = this.accessor.getListenerOptions(wrapper.metatype ?? instance.constructor);
       if (listenerOptions) {
         const className = (wrapper.metatype as { name?: string } | undefined)?.name ?? instance.constructor.name;

@@ -39,7 +39,9 @@ import { JobEventStream } from './events/job-event-stream.js';
 import { resolveErrorHandler } from './execution/error-handlers.js';
 import { forEachBounded } from './utils/for-each-bounded.js';
 import { EventLoopMonitor } from './execution/event-loop-monitor.js';
-import { JobRuntime } from './execution/job-runtime.js';
+import { JobRuntime, type JobHandler } from './execution/job-runtime.js';
+import { isStreaming, runDataflow } from './execution/dataflow.js';
+import type { DataflowJob } from './interfaces/dataflow-job.interface.js';
 import type { JobErrorHandler } from './interfaces/job-error-handler.interface.js';
 import type { JobShardingStrategy } from './interfaces/job-sharding-strategy.interface.js';
 import { JobExecutionDecorator } from './job-execution.decorator.js';
@@ -182,8 +184,17 @@ export class ElasticJobOrchestrator
         const method = (definition.instance as Record<string, unknown>)[definition.methodName] as (
           ...args: unknown[]
         ) => unknown;
-        const runtime = new JobRuntime(config.jobName, {
-          handler: (context) => method.call(definition.instance, context),
+        const handler: JobHandler =
+          definition.kind === 'dataflow'
+            ? (context) =>
+                runDataflow(definition.instance as DataflowJob, context, {
+                  streaming: () => isStreaming(coordinator.config),
+                  resharding: () => coordinator.reshardingPending,
+                  stopping: () => !runtime.isActive,
+                })
+            : (context) => method.call(definition.instance, context);
+        const runtime: JobRuntime = new JobRuntime(config.jobName, {
+          handler,
           port: coordinator,
           local,
           errorHandler: resolveErrorHandler(effective.jobErrorHandlerType, errorHandler, this.logger),

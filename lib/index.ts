@@ -6,6 +6,7 @@ export { ElasticJobModule } from './elastic-job.module.js';
 export type { ElasticJobOptionsFactory } from './elastic-job.module-definition.js';
 export { ElasticJob } from './decorators/elastic-job.decorator.js';
 export { JobListener } from './decorators/job-listener.decorator.js';
+export { ElasticDataflowJob } from './decorators/elastic-dataflow-job.decorator.js';
 export { JobOperator, type RunWaitOptions } from './job.operator.js';
 export { JobExecutionDecorator } from './job-execution.decorator.js';
 export { ElasticJobErrorFilter, httpStatusOf } from './elastic-job-error.filter.js';

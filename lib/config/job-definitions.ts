@@ -16,6 +16,10 @@ export interface JobDefinition {
   scheduleCron?: ScheduleCronMetadata;
   /** `@Cron()` applied after `@ElasticJob()` (written above it in the source): refused. */
   scheduleCronAfter?: boolean;
+  /** A `@ElasticDataflowJob()` class: `fetchData` and `processData` instead of one method. */
+  kind?: 'dataflow';
+  /** What discovery already found wrong with it. */
+  problems?: string[];
 }
 
 /** A definition with its options checked and resolved. */
@@ -40,6 +44,7 @@ export function resolveJobDefinitions(
   for (const definition of definitions) {
     const where = `${definition.className}.${definition.methodName}`;
     let options = definition.options ?? ({} as ElasticJobOptions);
+    problems.push(...(definition.problems ?? []));
     if (definition.scheduleCronAfter) problems.push(CRON_DECORATOR_ORDER(where));
     if (definition.scheduleCron) {
       const fromCron = optionsFromCron(options, definition.scheduleCron, where);

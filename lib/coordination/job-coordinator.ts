@@ -131,6 +131,11 @@ export class JobCoordinator implements JobCoordinationPort {
     return this.built.store.current();
   }
 
+  /** A reshard is flagged and not done yet: long runs (a streaming dataflow) stop at their next step. */
+  get reshardingPending(): boolean {
+    return this.parts !== undefined && this.parts.sharding.isShardingNeeded;
+  }
+
   /** For tests of the reconcile rule. */
   reconcile(): Promise<boolean> {
     return this.built.reconcile.reconcile();

@@ -1,2 +1,3 @@
 export * from './elastic-job.decorator.js';
 export * from './job-listener.decorator.js';
+export * from './elastic-dataflow-job.decorator.js';

@@ -128,6 +128,11 @@ export class JobRuntime implements CoordinationListener {
     this.port.started();
   }
 
+  /** Timers running: neither stopped for shutdown nor shut down by an operator. */
+  get isActive(): boolean {
+    return this.active;
+  }
+
   /** Stops firing; running items go on (see `drain`). */
   stop(): void {
     this.active = false;

@@ -14,3 +14,4 @@ export * from './tracing-configuration.interface.js';
 export * from './execution-history.interface.js';
 export * from './trigger-options.interface.js';
 export * from './job-listener.interface.js';
+export * from './dataflow-job.interface.js';
