@@ -114,6 +114,9 @@ export const INVALID_REGISTRY_CONFIG = (job: string, path: string, problems: rea
 export const DUPLICATE_JOB = (name: string, first: string, second: string) =>
   `Job name "${name}" is used by both ${first} and ${second}; job names must be unique in a namespace.`;
 
+export const JAVA_TYPED_JOB = (name: string, type: string, ours: string) =>
+  `Job "${name}" is a Java ElasticJob ${type} job in this namespace (its job root says ${type}): ${ours} cannot run it, ` +
+  'and takes none of its items. Give this job another name.';
 export const JOB_CONFLICT = (name: string, registered: string, ours: string) =>
   `Job "${name}" is registered in ZooKeeper for "${registered}", but ${ours} claims it. Two different jobs ` +
   'cannot share a name in a namespace: rename one, or set jobClassName if they really are the same job.';

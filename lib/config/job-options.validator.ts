@@ -254,6 +254,12 @@ export function resolveJobOptions(
   if (options.jobClassName !== undefined) {
     if (typeof options.jobClassName !== 'string' || options.jobClassName.trim() === '') {
       bad('jobClassName', options.jobClassName, 'a non-empty string');
+    } else if (['SCRIPT', 'HTTP'].includes(options.jobClassName)) {
+      bad(
+        'jobClassName',
+        options.jobClassName,
+        "a class name; SCRIPT and HTTP are ElasticJob's typed jobs, which only Java runs",
+      );
     } else local.jobClassName = options.jobClassName;
   }
   for (const field of ['executionTimeoutMs', 'maxConcurrentItems'] as const) {

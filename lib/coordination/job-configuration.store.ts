@@ -4,6 +4,7 @@ import { parseElasticJobYaml, toElasticJobYaml } from '../config/elastic-job-yam
 import {
   INVALID_CONFIG_KEPT_LAST,
   INVALID_REGISTRY_CONFIG,
+  JAVA_TYPED_JOB,
   JOB_CONFLICT,
   REGISTRY_CONFIG_DIFFERS,
 } from '../elastic-job.messages.js';
@@ -12,6 +13,9 @@ import { JobConflictError } from '../errors/job-conflict.error.js';
 import type { RegistryCenter } from '../registry/registry-center.interface.js';
 import type { JobContext } from './job-context.js';
 import type { JobNodePath } from './job-node-path.js';
+
+/** ElasticJob's typed jobs, run by a Java process (a command line, an HTTP call): the job root holds the type. */
+export const JAVA_TYPED_JOBS: readonly string[] = ['SCRIPT', 'HTTP'];
 
 /** Parses and checks a `config` node; throws InvalidJobOptionsError naming the node. */
 export function readRegistryConfiguration(yaml: string, jobName: string, nodePath: string): JobConfiguration {
@@ -33,6 +37,9 @@ export class JobConfigurationStore {
   /** Throws JobConflictError when the job root names another job class. Reads only. */
   static async checkConflict(registry: RegistryCenter, path: JobNodePath, jobClassName: string): Promise<void> {
     const registered = await registry.getDirectly(path.root);
+    if (registered && JAVA_TYPED_JOBS.includes(registered)) {
+      throw new JobConflictError(JAVA_TYPED_JOB(path.jobName, registered, jobClassName));
+    }
     if (registered && registered !== jobClassName) {
       throw new JobConflictError(JOB_CONFLICT(path.jobName, registered, jobClassName));
     }

@@ -163,6 +163,31 @@ describe('validation at app.init(): one clear error, nothing written to ZooKeepe
     expect(await zk.getDirectly('/valid')).toBe('Original.run');
   });
 
+  it('a Java SCRIPT or HTTP job of the same name is refused: this instance takes none of its items', async () => {
+    const namespace = uniqueNamespace('typed');
+    const zk = await registries.open({ namespace });
+    await zk.persist('/valid', 'SCRIPT');
+    await zk.persist(
+      '/valid/config',
+      'jobName: valid\ncron: 0 0 1 * * ?\nshardingTotalCount: 2\nprops:\n  script.command.line: /opt/report.sh\n',
+    );
+    await zk.persist('/valid/sharding/0/instance', '10.0.0.9@-@7');
+    const { app } = await apps.create(namespace, [jobClass(valid, noop, 'Mine')], {}, false);
+    const error = await app.init().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobConflictError);
+    expect((error as Error).message).toMatch(
+      /Job "valid" is a Java ElasticJob SCRIPT job in this namespace .* takes none of its items/,
+    );
+    expect(await zk.getChildrenKeys('/valid/instances')).toEqual([]);
+    expect(await zk.getDirectly('/valid/sharding/0/instance')).toBe('10.0.0.9@-@7');
+    // And no job of ours may claim to be one.
+    await expectInitFailure(
+      [{ ...valid, jobClassName: 'HTTP' }],
+      InvalidJobOptionsError,
+      /SCRIPT and HTTP are ElasticJob's typed jobs/,
+    );
+  });
+
   it('a job on a request-scoped provider is warned about and skipped', async () => {
     const namespace = uniqueNamespace('scoped');
     @Injectable({ scope: Scope.REQUEST })
