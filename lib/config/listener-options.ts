@@ -11,8 +11,11 @@ export interface ListenerDefinition {
   options: JobListenerOptions;
 }
 
-const KEYS: ReadonlyArray<keyof JobListenerOptions> = ['jobs', 'order', 'timeoutMs'];
+const KEYS: ReadonlyArray<keyof JobListenerOptions> = ['jobs', 'order', 'timeoutMs', 'distributeOnce'];
+const ONCE_KEYS = ['startedTimeoutMs', 'completedTimeoutMs'];
 export const DEFAULT_LISTENER_TIMEOUT_MS = 30_000;
+export const DEFAULT_STARTED_TIMEOUT_MS = 5_000;
+export const DEFAULT_COMPLETED_TIMEOUT_MS = 60_000;
 
 /**
  * Each job's listeners, in order (ascending `order`, then class name). Every problem of every
@@ -31,7 +34,31 @@ export function resolveListeners(
       continue;
     }
     for (const { key, closest } of unknownKeys(options, KEYS)) problems.push(UNKNOWN_OPTION(where, key, closest, KEYS));
-    const { jobs, order = 0, timeoutMs = DEFAULT_LISTENER_TIMEOUT_MS } = options;
+    const { jobs, order = 0, timeoutMs = DEFAULT_LISTENER_TIMEOUT_MS, distributeOnce } = options;
+    let once: ResolvedJobListener['once'];
+    if (distributeOnce !== undefined) {
+      const given = distributeOnce === true ? {} : distributeOnce;
+      if (!given || typeof given !== 'object') {
+        problems.push(`${where}: distributeOnce must be true or { startedTimeoutMs?, completedTimeoutMs? }.`);
+      } else {
+        for (const { key, closest } of unknownKeys(given, ONCE_KEYS)) {
+          problems.push(UNKNOWN_OPTION(`${where} distributeOnce`, key, closest, ONCE_KEYS));
+        }
+        const { startedTimeoutMs = DEFAULT_STARTED_TIMEOUT_MS, completedTimeoutMs = DEFAULT_COMPLETED_TIMEOUT_MS } =
+          given;
+        for (const [field, value] of [
+          ['startedTimeoutMs', startedTimeoutMs],
+          ['completedTimeoutMs', completedTimeoutMs],
+        ] as const) {
+          if (!Number.isInteger(value) || value <= 0) {
+            problems.push(
+              `${where}: distributeOnce.${field} ${JSON.stringify(value)} must be a positive integer (milliseconds).`,
+            );
+          }
+        }
+        once = { startedTimeoutMs, completedTimeoutMs };
+      }
+    }
     if (jobs !== undefined && (!Array.isArray(jobs) || jobs.some((job) => typeof job !== 'string'))) {
       problems.push(`${where}: jobs must be an array of job names.`);
       continue;
@@ -50,7 +77,18 @@ export function resolveListeners(
         problems.push(UNKNOWN_LISTENED_JOB(className, job, jobNames) + (closest ? ` Did you mean "${closest}"?` : ''));
       }
     }
-    for (const job of jobs ?? jobNames) byJob.get(job)?.push({ name: className, order, timeoutMs, listener });
+    for (const job of jobs ?? jobNames) {
+      byJob.get(job)?.push({ name: className, order, timeoutMs, listener, ...(once ? { once } : {}) });
+    }
+  }
+  for (const [job, listeners] of byJob) {
+    const once = listeners.filter((entry) => entry.once);
+    if (once.length > 1) {
+      problems.push(
+        `Job "${job}" has ${once.length} distribute-once listeners (${once.map((entry) => entry.name).join(', ')}): ` +
+          "at most one, as they share the job's guarantee nodes; give it both steps.",
+      );
+    }
   }
   if (problems.length > 0) throw new InvalidJobOptionsError(problems);
   for (const listeners of byJob.values()) {

@@ -2,6 +2,7 @@ import type { JobConfiguration } from '../config/job-configuration.js';
 import type { ExecutionSource } from '../interfaces/sharding-context.interface.js';
 import type { TriggerOptions } from '../interfaces/trigger-options.interface.js';
 import type { FireAssignment } from './sharding.service.js';
+import type { GuaranteeOutcome, GuaranteePhase } from './guarantee.service.js';
 
 export type { FireAssignment };
 
@@ -66,6 +67,16 @@ export interface JobCoordinationPort {
   planFire(fireTime: Date, source: ExecutionSource): Promise<FirePlan>;
   /** The assignment in force at `fireTime` (a queued rerun checks it is still ours). */
   assignmentFor(fireTime: Date, manual?: boolean): FireAssignment;
+  /**
+   * ElasticJob's distribute-once barrier: `work` runs on one instance only, once every item of
+   * the job is marked at `phase` (this instance marks `items`), or nowhere after `timeoutMs`.
+   */
+  onceAcrossCluster(
+    phase: GuaranteePhase,
+    items: readonly number[],
+    work: () => Promise<void>,
+    timeoutMs: number,
+  ): Promise<GuaranteeOutcome>;
   /** Being run elsewhere as failover: its owner leaves it alone meanwhile. */
   isFailoverElsewhere(item: number): boolean;
   /** ElasticJob's clock check: this clock against ZooKeeper's, in ms. */

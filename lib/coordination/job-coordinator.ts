@@ -21,6 +21,7 @@ import { ElectionService } from './election.service.js';
 import { ExecutionService } from './execution.service.js';
 import { FailoverRecovery } from './failover-recovery.js';
 import { FailoverService } from './failover.service.js';
+import { GuaranteeService, type GuaranteeOutcome, type GuaranteePhase } from './guarantee.service.js';
 import type { InstanceIdentity } from './instance-identity.js';
 import { InstanceService } from './instance.service.js';
 import type {
@@ -78,6 +79,7 @@ interface Parts {
   reconcile: Reconcile;
   status: JobStatus;
   operations: JobOperations;
+  guarantee: GuaranteeService;
 }
 
 /**
@@ -239,6 +241,7 @@ export class JobCoordinator implements JobCoordinationPort {
       reconcile,
       status: new JobStatus(scope, { servers, instances, election, sharding, execution }),
       operations: new JobOperations(scope, { servers, instances, execution, triggers }),
+      guarantee: new GuaranteeService(scope, () => this.config),
     };
     this.state = CoordinatorState.Registered;
     this.detach.push(
@@ -530,16 +533,33 @@ export class JobCoordinator implements JobCoordinationPort {
     if (!this.runsItems) return { count: config.shardingTotalCount, items: [] };
     const { sharding, execution, servers, instances } = this.built;
     const planned = sharding.assignmentAt(fireTime.getTime(), manual);
-    if (planned) return { count: planned.count, items: planned.items.filter((item) => !execution.isDisabled(item)) };
+    if (planned) {
+      return {
+        count: planned.count,
+        items: planned.items.filter((item) => !execution.isDisabled(item)),
+        disabled: planned.items.filter((item) => execution.isDisabled(item)),
+      };
+    }
     // No plan followed (first start, or a leader that writes none): ElasticJob's rules. A
     // leaver runs none of these once its instance node is going.
     const inCluster = this.state === CoordinatorState.Joined || this.state === CoordinatorState.Leaving;
     if (!inCluster || !servers.isLocalEnabled || !instances.isOnline)
       return { count: config.shardingTotalCount, items: [] };
+    const mirrored = sharding.mirroredItems();
     return {
       count: config.shardingTotalCount,
-      items: sharding.mirroredItems().filter((item) => !execution.isDisabled(item)),
+      items: mirrored.filter((item) => !execution.isDisabled(item)),
+      disabled: mirrored.filter((item) => execution.isDisabled(item)),
     };
+  }
+
+  onceAcrossCluster(
+    phase: GuaranteePhase,
+    items: readonly number[],
+    work: () => Promise<void>,
+    timeoutMs: number,
+  ): Promise<GuaranteeOutcome> {
+    return this.built.guarantee.once(phase, items, work, timeoutMs);
   }
 
   isFailoverElsewhere(item: number): boolean {

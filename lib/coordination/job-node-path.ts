@@ -16,6 +16,8 @@ const LEAF_PATTERNS = [
   /^leader\/sharding\/(necessary|processing|plan)$/,
   /^leader\/failover\/items\/[^/]+$/,
   /^systemTime\/current$/,
+  // ElasticJob's distribute-once barrier: written and read directly by whoever takes part.
+  /^guarantee$/,
 ];
 
 export class JobNodePath {
@@ -101,6 +103,17 @@ export class JobNodePath {
   }
   trigger(instanceId: string): string {
     return `${this.triggers}/${instanceId}`;
+  }
+  /** ElasticJob's barrier of distribute-once listeners: `guarantee/started/{i}`, `guarantee/completed/{i}`. */
+  guarantee(phase: 'started' | 'completed'): string {
+    return `${this.root}/guarantee/${phase}`;
+  }
+  guaranteeItem(phase: 'started' | 'completed', item: number): string {
+    return `${this.guarantee(phase)}/${item}`;
+  }
+  /** Its mutex (Curator's, as ElasticJob 3.x takes it): `guarantee/started-latch`, `guarantee/completed-latch`. */
+  guaranteeLatch(phase: 'started' | 'completed'): string {
+    return `${this.root}/guarantee/${phase}-latch`;
   }
   get systemTime(): string {
     return `${this.root}/systemTime/current`;

@@ -27,6 +27,8 @@ export interface FireAssignment {
   count: number;
   /** Items this instance runs, ascending. */
   items: number[];
+  /** Items the assignment gives this instance that are disabled (it runs none of them). */
+  disabled?: number[];
 }
 
 /** Time every instance gets to see a new assignment before it applies. */

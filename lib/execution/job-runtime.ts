@@ -104,7 +104,9 @@ export class JobRuntime implements CoordinationListener {
     private readonly deps: JobRuntimeDependencies,
   ) {
     this.semaphore = new Semaphore(deps.local.maxConcurrentItems ?? Number.POSITIVE_INFINITY);
-    this.listeners = new JobListenerChain(jobName, deps.listeners ?? [], deps.errorHandler);
+    this.listeners = new JobListenerChain(jobName, deps.listeners ?? [], deps.errorHandler, (...args) =>
+      deps.port.onceAcrossCluster(...args),
+    );
     deps.port.attach(this);
   }
 
@@ -318,10 +320,12 @@ export class JobRuntime implements CoordinationListener {
       // One task id for the whole of this instance's part of the fire, as ElasticJob has it.
       const id = taskId(this.jobName, assignment.items, this.deps.instanceId);
       let contexts: ShardingContexts | undefined;
+      // Every item the fire gives this instance: what it marks for a distribute-once listener.
+      const owned = [...assignment.items, ...(assignment.disabled ?? [])].sort((a, b) => a - b);
       if (!this.listeners.empty) {
         const idle = assignment.items.filter((item) => !this.items.get(item)?.running);
         contexts = this.contextsOf(id, idle, source, fireTime, config, assignment.count, jobParameter);
-        await this.listeners.before(contexts);
+        await this.listeners.before(contexts, owned);
         if (!this.active) return undefined;
       }
       // Decided in one turn with the runs it starts: nothing else starts these items between.
@@ -352,7 +356,7 @@ export class JobRuntime implements CoordinationListener {
         taskId: id,
         jobParameter,
       });
-      if (contexts) await this.listeners.after(contexts, result);
+      if (contexts) await this.listeners.after(contexts, result, owned);
       return result;
     } catch (error) {
       this.deps.logger.error(JOB_STEP_FAILED(this.jobName, 'a fire', error), undefined, 'ElasticJob');

@@ -22,4 +22,15 @@ export interface JobListenerOptions {
   order?: number;
   /** How long a call may take before it counts as failed and the fire goes on. Default 30000. */
   timeoutMs?: number;
+  /**
+   * ElasticJob's `AbstractDistributeOnceElasticJobListener`: called once per fire across the
+   * cluster instead of on every instance. `beforeJobExecuted` runs once every item of the fire
+   * is ready to start on its instance, and before any of them starts; `afterJobExecuted` once
+   * every item has ended everywhere. An instance that waits longer than `startedTimeoutMs`
+   * (default 5000) or `completedTimeoutMs` (default 60000) for the others (one died, or an
+   * item is nobody's) goes on without it: the call is not made for that fire, and the job's
+   * error handler is told. At most one per job; ElasticJob's `guarantee` nodes, so Java
+   * instances of the job take part.
+   */
+  distributeOnce?: true | { startedTimeoutMs?: number; completedTimeoutMs?: number };
 }

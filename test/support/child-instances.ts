@@ -16,6 +16,8 @@ export function ensureBuilt(): void {
 /** An instance in its own process; what it runs is recorded in `records`. */
 export class ChildInstance {
   readonly events: string[] = [];
+  /** Every event line whole, in order. */
+  readonly told: Array<Record<string, unknown> & { event: string }> = [];
   private readonly child: ChildProcess;
   private stderr = '';
   exited = false;
@@ -52,8 +54,10 @@ export class ChildInstance {
       source?: string;
       start?: number;
     };
-    if (parsed.event) this.events.push(parsed.event);
-    else
+    if (parsed.event) {
+      this.events.push(parsed.event);
+      this.told.push(parsed as Record<string, unknown> & { event: string });
+    } else
       this.records.push({
         fireTime: parsed.fire!,
         item: parsed.item!,

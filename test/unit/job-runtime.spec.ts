@@ -53,6 +53,12 @@ class FakePort implements JobCoordinationPort {
   assignmentFor(): FireAssignment {
     return { count: this.assignment.count, items: [...this.assignment.items] };
   }
+  async onceAcrossCluster(_phase: string, items: readonly number[], work: () => Promise<void>) {
+    // One instance: it is always the last to mark its items.
+    if (items.length === 0) return 'no-items' as const;
+    await work();
+    return 'ran' as const;
+  }
   isFailoverElsewhere(): boolean {
     return false;
   }
