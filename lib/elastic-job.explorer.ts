@@ -39,15 +39,17 @@ export class ElasticJobExplorer implements OnModuleInit {
       const prototype = Object.getPrototypeOf(instance) as object | null;
       if (!prototype || seen.has(instance)) continue;
       seen.add(instance);
-      const dataflow = this.accessor.getDataflowOptions(wrapper.metatype ?? instance.constructor);
+      // The class: for a factory provider (`useFactory`), `metatype` is the factory.
+      const type = wrapper.inject || !wrapper.metatype ? instance.constructor : wrapper.metatype;
+      const dataflow = this.accessor.getDataflowOptions(type);
       if (dataflow) {
-        const className = (wrapper.metatype as { name?: string } | undefined)?.name ?? instance.constructor.name;
+        const className = (type as { name?: string }).name ?? instance.constructor.name;
         if (wrapper.isDependencyTreeStatic()) definitions.push(dataflowDefinition(dataflow, instance, className));
         else this.options.logger.warn(NON_STATIC_PROVIDER(className, 'fetchData'), 'ElasticJob');
       }
-      const listenerOptions = this.accessor.getListenerOptions(wrapper.metatype ?? instance.constructor);
+      const listenerOptions = this.accessor.getListenerOptions(type);
       if (listenerOptions) {
-        const className = (wrapper.metatype as { name?: string } | undefined)?.name ?? instance.constructor.name;
+        const className = (type as { name?: string }).name ?? instance.constructor.name;
         if (wrapper.isDependencyTreeStatic()) listeners.push({ instance, className, options: listenerOptions });
         else this.options.logger.warn(NON_STATIC_LISTENER(className), 'ElasticJob');
       }

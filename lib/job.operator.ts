@@ -4,6 +4,7 @@ import { ElasticJobOrchestrator } from './elastic-job.orchestrator.js';
 import type { JobRunResult } from './interfaces/job-run-result.interface.js';
 import type { ExecutionSource } from './interfaces/sharding-context.interface.js';
 import type { TriggerOptions } from './interfaces/trigger-options.interface.js';
+import { checkTriggerOptions } from './coordination/job-operations.js';
 import type { JobConfigurationChanges } from './interfaces/job-configuration-changes.interface.js';
 import type { JobBriefInfo, JobInstanceInfo, ServerInfo, ShardingInfo } from './interfaces/job-status.interface.js';
 
@@ -59,8 +60,16 @@ export class JobOperator {
     options: Omit<RunWaitOptions, 'source'> & TriggerOptions = {},
   ): Promise<JobRunResult> {
     const { jobParameter, ...wait } = options;
+    const trigger = jobParameter === undefined ? {} : { jobParameter };
+    // Checked before waiting: a refused trigger leaves no waiter behind.
+    checkTriggerOptions(jobName, trigger);
     const run = this.nextRun(jobName, { ...wait, source: 'MANUAL' });
-    await this.trigger(jobName, jobParameter === undefined ? {} : { jobParameter });
+    try {
+      await this.trigger(jobName, trigger);
+    } catch (error) {
+      run.catch(() => undefined);
+      throw error;
+    }
     return run;
   }
 

@@ -16,15 +16,17 @@ Options:
   --zookeeper <list>     ZooKeeper servers, host:port,host:port (required)
   --namespace <name>     the namespace whose jobs it shows (required)
   --digest <user:pw>     ZooKeeper digest credentials, when the namespace uses them
+                         (better: ELASTIC_JOB_ZOOKEEPER_DIGEST)
   --tracing <url>        postgres://... of the execution log: history, runs and success rates
+                         (better: ELASTIC_JOB_TRACING, when the URL holds a password)
   --port <port>          HTTP port (default 8899; 0 for any free one)
   --host <address>       address to listen on (default 127.0.0.1)
   --path <path>          where the console is served (default elastic-job)
   --no-auth              no login at all (only behind protection of your own)
   -h, --help             this text
 
-Users come from the environment, never the command line (which other users of the machine
-can read): ELASTIC_JOB_CONSOLE_ADMIN and ELASTIC_JOB_CONSOLE_GUEST, each "name:password"
+Secrets are best given in the environment, never on the command line (which other users of
+the machine can read). Users come only from there: ELASTIC_JOB_CONSOLE_ADMIN and ELASTIC_JOB_CONSOLE_GUEST, each "name:password"
 (at least 8 characters). With neither, an admin with a random password is made up and
 printed once.`;
 
@@ -82,6 +84,8 @@ export function parseConsoleCommand(args: string[]): ConsoleCommand | 'help' {
   }
   if (!values.zookeeper) throw new UsageError('--zookeeper is required (host:port,host:port).');
   if (!values.namespace) throw new UsageError('--namespace is required.');
+  const digest = values.digest ?? process.env.ELASTIC_JOB_ZOOKEEPER_DIGEST;
+  const tracing = values.tracing ?? process.env.ELASTIC_JOB_TRACING;
   const port = Number(values.port ?? 8899);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new UsageError(`--port "${values.port}" is not a port (0 to 65535).`);
@@ -102,9 +106,9 @@ export function parseConsoleCommand(args: string[]): ConsoleCommand | 'help' {
   }
   return {
     module: {
-      zookeeper: { serverLists: values.zookeeper, namespace: values.namespace, digest: values.digest },
+      zookeeper: { serverLists: values.zookeeper, namespace: values.namespace, digest: digest || undefined },
       runJobs: false,
-      ...(values.tracing ? { tracing: { type: 'RDB' as const, dataSource: values.tracing } } : {}),
+      ...(tracing ? { tracing: { type: 'RDB' as const, dataSource: tracing } } : {}),
     },
     console: { auth, ...(values.path === undefined ? {} : { path: values.path }) },
     port,
@@ -124,6 +128,12 @@ export async function startConsole(command: ConsoleCommand): Promise<INestApplic
   };
   const app = await NestFactory.create(root, { logger: ['warn', 'error'], abortOnError: false });
   app.enableShutdownHooks(['SIGINT', 'SIGTERM']);
-  await app.listen(command.port, command.host);
+  try {
+    await app.listen(command.port, command.host);
+  } catch (error) {
+    // Not listening (the port taken, say): nothing keeps the process, its session included.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   return app;
 }

@@ -29,6 +29,8 @@ export class GuaranteeService {
     items: readonly number[],
     work: () => Promise<void>,
     timeoutMs: number,
+    /** How long the work itself may take once every item is marked (the listener's own timeout). */
+    workTimeoutMs = 0,
   ): Promise<GuaranteeOutcome> {
     if (items.length === 0) return 'no-items';
     const { registry, path } = this.context;
@@ -53,6 +55,10 @@ export class GuaranteeService {
       return ran ? 'ran' : 'ran-elsewhere';
     }
     if (await registry.awaitAbsent([path.guarantee(phase)], Math.max(deadline - Date.now(), 0))) return 'ran-elsewhere';
+    // Every item marked after all: another instance is making the call; it gets its own time.
+    if ((await this.allMarked(phase)) && (await registry.awaitAbsent([path.guarantee(phase)], workTimeoutMs + 1_000))) {
+      return 'ran-elsewhere';
+    }
     await registry.remove(path.guarantee(phase));
     return 'timed-out';
   }

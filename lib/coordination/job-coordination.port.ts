@@ -23,9 +23,9 @@ export interface CoordinationListener {
   onSessionRestored(newSession: boolean): void;
   /**
    * An operator shut the job down on this instance (its instance node deleted): no more fires
-   * here; items running finish.
+   * here; items running finish. Resolves once they have.
    */
-  onShutDown(): void;
+  onShutDown(): Promise<void>;
   /** This instance claimed a crashed instance's items on `session`: run them now (source FAILOVER). */
   onFailoverItems(items: number[], session: string): void;
 }
@@ -76,6 +76,7 @@ export interface JobCoordinationPort {
     items: readonly number[],
     work: () => Promise<void>,
     timeoutMs: number,
+    workTimeoutMs?: number,
   ): Promise<GuaranteeOutcome>;
   /** Being run elsewhere as failover: its owner leaves it alone meanwhile. */
   isFailoverElsewhere(item: number): boolean;

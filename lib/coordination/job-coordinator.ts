@@ -305,8 +305,12 @@ export class JobCoordinator implements JobCoordinationPort {
       this.state = CoordinatorState.Left;
       this.built.resharding.cancel();
       this.logger.warn(JOB_SHUT_DOWN_BY_OPERATOR(this.jobName, this.identity.instanceId), 'ElasticJob');
-      this.listener?.onShutDown();
+      const ended = this.listener?.onShutDown();
       await this.built.election.abdicate();
+      // The operator's `leaving` marker kept our runs from being failed over: once they have
+      // ended, it goes.
+      await ended;
+      await this.registry.remove(this.path.leaving(this.identity.instanceId));
     });
   }
 
@@ -558,8 +562,9 @@ export class JobCoordinator implements JobCoordinationPort {
     items: readonly number[],
     work: () => Promise<void>,
     timeoutMs: number,
+    workTimeoutMs?: number,
   ): Promise<GuaranteeOutcome> {
-    return this.built.guarantee.once(phase, items, work, timeoutMs);
+    return this.built.guarantee.once(phase, items, work, timeoutMs, workTimeoutMs);
   }
 
   isFailoverElsewhere(item: number): boolean {

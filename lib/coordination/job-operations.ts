@@ -24,6 +24,30 @@ const TRIGGER_KEYS = ['jobParameter'];
 /** A trigger's parameter travels in its `trigger/{id}` nodes: kept well under ZooKeeper's 1 MB. */
 const MAX_TRIGGER_PARAMETER = 65_536;
 
+/** Throws InvalidJobOptionsError naming every problem of a trigger's options. */
+export function checkTriggerOptions(jobName: string, options: TriggerOptions): void {
+  if (!options || typeof options !== 'object' || Array.isArray(options)) {
+    throw new InvalidJobOptionsError([
+      INVALID_JOB_OPTION(jobName, 'trigger options', options, 'an object { jobParameter? }'),
+    ]);
+  }
+  const problems = unknownKeys(options, TRIGGER_KEYS).map(({ key, closest }) =>
+    UNKNOWN_OPTION(`the trigger of job "${jobName}"`, key, closest, TRIGGER_KEYS),
+  );
+  const { jobParameter } = options;
+  if (jobParameter !== undefined && (typeof jobParameter !== 'string' || jobParameter.length > MAX_TRIGGER_PARAMETER)) {
+    problems.push(
+      INVALID_JOB_OPTION(
+        jobName,
+        'jobParameter',
+        jobParameter,
+        `a string of at most ${MAX_TRIGGER_PARAMETER} characters`,
+      ),
+    );
+  }
+  if (problems.length > 0) throw new InvalidJobOptionsError(problems);
+}
+
 /** How long an operator write waits for this instance's own view to show it. */
 const OWN_WRITE_VISIBLE_MS = 10_000;
 
@@ -93,30 +117,7 @@ export class JobOperations {
    * parameter when one is given (checked first: nothing is written for a bad one).
    */
   async triggerAll(options: TriggerOptions = {}): Promise<void> {
-    const { jobName } = this.scope;
-    if (!options || typeof options !== 'object' || Array.isArray(options)) {
-      throw new InvalidJobOptionsError([
-        INVALID_JOB_OPTION(jobName, 'trigger options', options, 'an object { jobParameter? }'),
-      ]);
-    }
-    const problems = unknownKeys(options, TRIGGER_KEYS).map(({ key, closest }) =>
-      UNKNOWN_OPTION(`the trigger of job "${jobName}"`, key, closest, TRIGGER_KEYS),
-    );
-    const { jobParameter } = options;
-    if (
-      jobParameter !== undefined &&
-      (typeof jobParameter !== 'string' || jobParameter.length > MAX_TRIGGER_PARAMETER)
-    ) {
-      problems.push(
-        INVALID_JOB_OPTION(
-          jobName,
-          'jobParameter',
-          jobParameter,
-          `a string of at most ${MAX_TRIGGER_PARAMETER} characters`,
-        ),
-      );
-    }
-    if (problems.length > 0) throw new InvalidJobOptionsError(problems);
+    checkTriggerOptions(this.scope.jobName, options);
     await this.services.triggers.triggerAll(this.services.instances.onlineInstances(), options);
   }
 
@@ -138,6 +139,11 @@ export class JobOperations {
         ),
       ]);
     }
+    // It stands for its runs until they end, as a graceful leaver does: what it still runs is
+    // not failed over meanwhile. The marker is this session's; the instance removes it once its
+    // items have ended (a Java one leaves it until this session ends).
+    const stat = await registry.getStat(path.instance(instanceId));
+    if (stat) await registry.persistEphemeral(path.leaving(instanceId), String(stat.czxid));
     await registry.remove(path.instance(instanceId));
     await this.awaitOwnWrite(`instance ${instanceId}`, () => !cache.has(path.instance(instanceId)));
   }

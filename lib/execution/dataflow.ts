@@ -31,6 +31,9 @@ export async function runDataflow<T>(
     batches += 1;
     records += data.length;
     if (!control.streaming()) return { batches, records, stoppedBy: 'one-batch' };
+    // A turn of the event loop between batches, even when both methods return at once: timers,
+    // ZooKeeper and the abort signal get their say before the next fetch.
+    await new Promise((resolve) => setImmediate(resolve));
     if (context.signal.aborted) return { batches, records, stoppedBy: 'aborted' };
     if (control.stopping()) return { batches, records, stoppedBy: 'stopping' };
     if (control.resharding()) return { batches, records, stoppedBy: 'resharding' };

@@ -22,6 +22,7 @@ export type OnceAcrossCluster = (
   items: readonly number[],
   work: () => Promise<void>,
   timeoutMs: number,
+  workTimeoutMs?: number,
 ) => Promise<GuaranteeOutcome>;
 
 /**
@@ -76,7 +77,7 @@ export class JobListenerChain {
   ): Promise<void> {
     const method = phase === 'started' ? 'beforeJobExecuted' : 'afterJobExecuted';
     try {
-      const outcome = await this.onceAcrossCluster!(phase, owned, call, timeoutMs);
+      const outcome = await this.onceAcrossCluster!(phase, owned, call, timeoutMs, entry.timeoutMs);
       if (outcome !== 'timed-out') return;
       const what =
         phase === 'started'

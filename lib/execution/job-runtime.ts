@@ -198,8 +198,9 @@ export class JobRuntime implements CoordinationListener {
   }
 
   /** Shut down here by an operator: no more fires; items running finish, and what they queued is handed back. */
-  onShutDown(): void {
+  async onShutDown(): Promise<void> {
     this.stop();
+    await Promise.all([...this.items.values()].filter((state) => state.running).map((state) => state.settled));
   }
 
   onFailoverItems(items: number[], session: string): void {
@@ -222,14 +223,22 @@ export class JobRuntime implements CoordinationListener {
       config.shardingTotalCount,
       undefined,
     );
-    void (async () => {
+    const running = (async () => {
       await this.listeners.before(contexts);
       if (!this.active) {
         for (const item of items) this.releaseFailover(item, session);
-        return;
+        return undefined;
       }
-      await this.listeners.after(contexts, await this.runFailover(items, session));
-    })().catch((error: unknown) => this.warn('running failed-over items', error));
+      const result = await this.runFailover(items, session);
+      await this.listeners.after(contexts, result);
+      return result;
+    })().catch((error: unknown) => {
+      this.warn('running failed-over items', error);
+      return undefined;
+    });
+    // Drained at shutdown like a fire.
+    this.firing.add(running);
+    void running.finally(() => this.firing.delete(running));
   }
 
   /** Claimed items of a crashed instance: the idle ones run now, the others right after their run here. */
@@ -320,13 +329,15 @@ export class JobRuntime implements CoordinationListener {
       // One task id for the whole of this instance's part of the fire, as ElasticJob has it.
       const id = taskId(this.jobName, assignment.items, this.deps.instanceId);
       let contexts: ShardingContexts | undefined;
-      // Every item the fire gives this instance: what it marks for a distribute-once listener.
+      const idle = assignment.items.filter((item) => !this.items.get(item)?.running);
+      // What it marks for a distribute-once listener: every item the fire gives this instance
+      // (disabled ones too).
       const owned = [...assignment.items, ...(assignment.disabled ?? [])].sort((a, b) => a - b);
       if (!this.listeners.empty) {
-        const idle = assignment.items.filter((item) => !this.items.get(item)?.running);
         contexts = this.contextsOf(id, idle, source, fireTime, config, assignment.count, jobParameter);
+        // A fire that got this far runs, even if the app begins to close meanwhile: its
+        // handover counts on it (drain waits for it).
         await this.listeners.before(contexts, owned);
-        if (!this.active) return undefined;
       }
       // Decided in one turn with the runs it starts: nothing else starts these items between.
       const running = assignment.items.filter((item) => this.items.get(item)?.running);
@@ -356,7 +367,11 @@ export class JobRuntime implements CoordinationListener {
         taskId: id,
         jobParameter,
       });
-      if (contexts) await this.listeners.after(contexts, result, owned);
+      // Marked as completed: not an item still running from an earlier fire whose rerun comes
+      // later, outside the fire (only a trigger's queued rerun is part of it): that fire ends in
+      // the barrier's timeout rather than a call while the item still runs.
+      const completed = source === 'MANUAL' ? owned : owned.filter((item) => !running.includes(item));
+      if (contexts) await this.listeners.after(contexts, result, completed);
       return result;
     } catch (error) {
       this.deps.logger.error(JOB_STEP_FAILED(this.jobName, 'a fire', error), undefined, 'ElasticJob');

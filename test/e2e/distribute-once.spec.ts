@@ -93,7 +93,7 @@ describe('distribute-once listeners', () => {
     expect(told(instances).filter((line) => line.event === 'job-error')).toEqual([]);
   }, 120_000);
 
-  it('an instance killed in mid-fire: that fire has no after-call, told once as a timeout; later fires are whole again', async () => {
+  it('an instance killed in mid-fire: that fire has no after-call, told as a timeout; later fires are whole again', async () => {
     const namespace = uniqueNamespace('once-kill');
     const records: FireRecord[] = [];
     const instances = ['a', 'b', 'c'].map((suffix) =>
