@@ -23,6 +23,12 @@ export interface PlanEntry {
    * first scheduled fire is far away (a daily job).
    */
   published?: number;
+  /**
+   * `SINGLE_SHARDING_BALANCE` with one item: who runs it in turn, one instance per server IP in
+   * the order of the available instances (ElasticJob's `next-job-instance-ip`: after a run on
+   * an IP, the next IP). Item 0's owner (`items`) runs this entry's first fire.
+   */
+  rotation?: string[];
 }
 
 export interface ShardingPlan {
@@ -71,6 +77,28 @@ export function latestEntry(plan: ShardingPlan): PlanEntry {
   return plan.entries[plan.entries.length - 1]!;
 }
 
+/**
+ * The rotation of a one-item `SINGLE_SHARDING_BALANCE` job: for each server IP, in the order of
+ * `available`, its first instance, except that item 0's owner stands for its own IP. Pure.
+ */
+export function rotationOf(available: ReadonlyArray<{ id: string; ip: string }>, owner: string): string[] {
+  const ownerIp = available.find((instance) => instance.id === owner)?.ip;
+  const byIp = new Map<string, string>();
+  for (const { id, ip } of available) {
+    if (!byIp.has(ip)) byIp.set(ip, ip === ownerIp ? owner : id);
+  }
+  return [...byIp.values()];
+}
+
+/** Who runs item 0 at the `n`-th scheduled fire (from 0) of an entry with a rotation. Pure. */
+export function rotatedOwner(entry: PlanEntry, n: number): string | undefined {
+  const owner = entry.items['0'];
+  const rotation = entry.rotation;
+  if (!rotation || rotation.length === 0 || owner === undefined) return owner;
+  const start = Math.max(rotation.indexOf(owner), 0);
+  return rotation[(start + n) % rotation.length];
+}
+
 /** Items of `instanceId` in `entry`, ascending. */
 export function itemsOf(entry: PlanEntry, instanceId: string): number[] {
   return Object.entries(entry.items)
@@ -94,7 +122,7 @@ export function itemsOf(entry: PlanEntry, instanceId: string): number[] {
 export function withEntry(
   previous: ShardingPlan | undefined,
   leader: string,
-  assignment: { count: number; items: Record<string, string> },
+  assignment: { count: number; items: Record<string, string>; rotation?: string[] },
   now: number,
   marginMs: number,
   nextFireAfter: (time: number) => number | undefined,
@@ -111,7 +139,8 @@ export function withEntry(
         const next = assignment.items[item];
         if (gone.has(owner) && next !== undefined) items[item] = next;
       }
-      return { ...entry, items };
+      const rotation = entry.rotation?.filter((id) => !gone.has(id));
+      return { ...entry, items, ...(rotation ? { rotation } : {}) };
     };
     const first = nextFireAfter(now);
     future = future.map(repair);

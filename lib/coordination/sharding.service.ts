@@ -8,6 +8,8 @@ import type { InstanceService } from './instance.service.js';
 import {
   entryAt,
   itemsOf,
+  rotatedOwner,
+  rotationOf,
   latestEntry,
   matchesMirror,
   parsePlan,
@@ -30,6 +32,9 @@ export interface FireAssignment {
   /** Items the assignment gives this instance that are disabled (it runs none of them). */
   disabled?: number[];
 }
+
+/** How far a rotation is counted in one go (a year of fires every second is 31.5 million). */
+const MAX_TURN_STEPS = 10_000_000;
 
 /** Time every instance gets to see a new assignment before it applies. */
 export const PLAN_MARGIN_MS = 500;
@@ -118,13 +123,46 @@ export class ShardingService {
   /** This instance's items for the fire at `fireTime` (disabled items excluded by the caller). */
   assignmentAt(fireTime: number, manual = false): FireAssignment | undefined {
     const entry = this.entryAt(fireTime, manual);
-    return entry ? { count: entry.count, items: itemsOf(entry, this.context.identity.instanceId) } : undefined;
+    if (!entry) return undefined;
+    const me = this.context.identity.instanceId;
+    if (entry.rotation && entry.count === 1) {
+      return { count: 1, items: this.ownerInTurn(entry, fireTime, manual) === me ? [0] : [] };
+    }
+    return { count: entry.count, items: itemsOf(entry, me) };
   }
 
-  /** Whether any assignment still to come gives this instance items. */
+  /** Whether any assignment still to come gives this instance items (in turn, too). */
   hasFutureItems(): boolean {
     const plan = this.authoritativePlan();
-    return plan ? itemsOf(latestEntry(plan), this.context.identity.instanceId).length > 0 : false;
+    if (!plan) return false;
+    const latest = latestEntry(plan);
+    const me = this.context.identity.instanceId;
+    return itemsOf(latest, me).length > 0 || (latest.rotation?.includes(me) ?? false);
+  }
+
+  private turns: { key: string; fire: number; n: number } | undefined;
+
+  /**
+   * Item 0's owner at the fire at `fireTime` of an entry with a rotation: it moves on one step
+   * per scheduled fire from the entry's first, counted with the cron in force, so every
+   * instance finds the same one whatever it counted before. A trigger (no scheduled fire, and
+   * no instant every instance shares) runs on the entry's first owner.
+   */
+  ownerInTurn(entry: PlanEntry, fireTime: number, manual = false): string | undefined {
+    const first = entry.from > 0 ? entry.from : this.nextFireAfter((entry.published ?? fireTime) - 1);
+    if (manual || first === undefined || fireTime <= first) return rotatedOwner(entry, 0);
+    const config = this.config();
+    const key = `${entry.from}/${entry.published ?? 0}/${config.cron}/${config.timeZone ?? ''}`;
+    const cached = this.turns?.key === key && this.turns.fire <= fireTime ? this.turns : undefined;
+    let { fire, n } = cached ?? { fire: first, n: 0 };
+    for (let steps = 0; steps < MAX_TURN_STEPS; steps += 1) {
+      const next = this.nextFireAfter(fire);
+      if (next === undefined || next > fireTime) break;
+      fire = next;
+      n += 1;
+    }
+    this.turns = { key, fire, n };
+    return rotatedOwner(entry, n);
   }
 
   /** The assignment this instance published last, as the leader (item → owner). */
@@ -155,6 +193,14 @@ export class ShardingService {
     for (const [instance, assigned] of this.strategy().sharding(available, path.jobName, count)) {
       for (const item of assigned) items[String(item)] = instance;
     }
+    // ElasticJob's rotation of a one-item SINGLE_SHARDING_BALANCE job, decided per fire here.
+    const rotation =
+      count === 1 && config.jobShardingStrategyType === 'SINGLE_SHARDING_BALANCE' && items['0'] !== undefined
+        ? rotationOf(
+            available.map((id) => ({ id, ip: this.instances.serverIpOf(id) ?? id })),
+            items['0'],
+          )
+        : undefined;
     const now = Date.now();
     const previous = this.plan;
     // Moving a gone owner's items at the next fire (no margin) is safe only when the fence
@@ -163,7 +209,7 @@ export class ShardingService {
     const plan = withEntry(
       previous,
       identity.instanceId,
-      { count, items },
+      { count, items, ...(rotation ? { rotation } : {}) },
       now,
       PLAN_MARGIN_MS,
       this.nextFireAfter,

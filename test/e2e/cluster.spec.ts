@@ -349,6 +349,33 @@ describe('sharding strategies and static sharding', () => {
     expect(await zk.getDirectly(`/${JOB}/config`)).not.toContain('jobShardingStrategyType');
   });
 
+  it("SINGLE_SHARDING_BALANCE with one item: fire after fire it runs on the next server's instance, once a fire", async () => {
+    const namespace = uniqueNamespace('rotate');
+    const cluster = new Cluster(namespace, {
+      shardingTotalCount: 1,
+      jobShardingStrategyType: 'SINGLE_SHARDING_BALANCE',
+    });
+    const ids = ['10.1.0.1@-@r1', '10.1.0.2@-@r2', '10.1.0.3@-@r3'];
+    for (const [index, id] of ids.entries()) await cluster.start(id, `10.1.0.${index + 1}`);
+    const zk = await registries.open({ namespace });
+    // The assignment with all three in its rotation, and the fire it applies from.
+    const from = await waitFor('a plan with all three in turn', async () => {
+      const plan = parsePlan((await zk.getDirectly(`/${JOB}/leader/sharding/plan`)) ?? undefined);
+      const latest = plan?.entries.at(-1);
+      return latest?.rotation?.length === 3 ? latest.from : undefined;
+    });
+    await waitFor('seven fires from it', () => cluster.records.some((r) => r.fireTime >= from + 7_000), 30_000);
+    const fires = Array.from({ length: 6 }, (_, n) => from + n * 1_000);
+    const runners = fires.map((fire) => {
+      const runs = cluster.records.filter((r) => r.fireTime === fire);
+      expect(runs, `fire ${fire}`).toHaveLength(1);
+      return runs[0]!.instance;
+    });
+    // A cycle over the three servers, in the same order both times round.
+    expect(new Set(runners.slice(0, 3)).size).toBe(3);
+    expect(runners.slice(3)).toEqual(runners.slice(0, 3));
+  });
+
   it('staticSharding keeps the assignment when instances come and go; a count change still reshards', async () => {
     const namespace = uniqueNamespace('static');
     const cluster = new Cluster(namespace, { staticSharding: true });

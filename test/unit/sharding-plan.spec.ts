@@ -4,6 +4,8 @@ import {
   itemsOf,
   matchesMirror,
   parsePlan,
+  rotatedOwner,
+  rotationOf,
   serializePlan,
   withEntry,
 } from '../../lib/coordination/sharding-plan.js';
@@ -84,5 +86,74 @@ describe('sharding plan: one assignment per fire', () => {
     expect(matchesMirror(entry, (item) => ['a', 'b'][item], 2)).toBe(true);
     expect(matchesMirror(entry, (item) => ['a', 'c'][item], 2)).toBe(false);
     expect(matchesMirror(entry, (item) => ['a', 'b'][item], 3)).toBe(false);
+  });
+});
+
+/**
+ * ElasticJob's SingleShardingJobFacade, as its source has it: after a run on an instance, the
+ * next runner is the first available instance whose IP follows the first position of the
+ * runner's IP in the available list (wrapping). Returns the IPs of `runs` runs from `start`.
+ */
+function javaRotation(available: Array<{ id: string; ip: string }>, start: string, runs: number): string[] {
+  let ip = available.find((instance) => instance.id === start)!.ip;
+  const ips = [ip];
+  while (ips.length < runs) {
+    const index = available.findIndex((instance) => instance.ip === ip);
+    ip = available[index + 1 >= available.length ? 0 : index + 1]!.ip;
+    ips.push(ip);
+  }
+  return ips;
+}
+
+describe("SINGLE_SHARDING_BALANCE's rotation of a one-item job", () => {
+  const ipOf = (available: Array<{ id: string; ip: string }>, id: string) => available.find((i) => i.id === id)!.ip;
+
+  it('runs on the same IPs, fire after fire, as ElasticJob does after each run', () => {
+    const orders = [['a', 'b', 'c'], ['c', 'a', 'b', 'd'], ['b', 'a'], ['a']];
+    for (const ids of orders) {
+      const available = ids.map((id, index) => ({ id: `10.0.0.${index + 1}@-@${id}`, ip: `10.0.0.${index + 1}` }));
+      for (const { id: owner } of available) {
+        const rotation = rotationOf(available, owner);
+        const entry = { from: 0, count: 1, items: { '0': owner }, rotation };
+        const ours = Array.from({ length: 9 }, (_, n) => ipOf(available, rotatedOwner(entry, n)!));
+        expect(ours, `${ids.join(',')} from ${owner}`).toEqual(javaRotation(available, owner, 9));
+      }
+    }
+  });
+
+  it('moves on past a second instance on the same IP, where ElasticJob stays on that IP for ever', () => {
+    const available = [
+      { id: 'a1', ip: '10.0.0.1' },
+      { id: 'a2', ip: '10.0.0.1' },
+      { id: 'b', ip: '10.0.0.2' },
+    ];
+    expect(javaRotation(available, 'a1', 4)).toEqual(['10.0.0.1', '10.0.0.1', '10.0.0.1', '10.0.0.1']);
+    const rotation = rotationOf(available, 'a2');
+    expect(rotation).toEqual(['a2', 'b']);
+    const entry = { from: 0, count: 1, items: { '0': 'a2' }, rotation };
+    expect([0, 1, 2, 3].map((n) => rotatedOwner(entry, n))).toEqual(['a2', 'b', 'a2', 'b']);
+  });
+
+  it('a gone instance leaves the rotation of the entries still to come', () => {
+    const previous = withEntry(
+      undefined,
+      'a',
+      { count: 1, items: { '0': 'b' }, rotation: ['a', 'b', 'c'] },
+      0,
+      500,
+      everySecond,
+    );
+    const next = withEntry(
+      previous,
+      'a',
+      { count: 1, items: { '0': 'a' }, rotation: ['a', 'c'] },
+      10_200,
+      500,
+      everySecond,
+      new Set(['b']),
+    );
+    const interim = entryAt(next, 11_000);
+    expect(interim.items).toEqual({ '0': 'a' });
+    expect(interim.rotation).toEqual(['a', 'c']);
   });
 });
