@@ -41,17 +41,17 @@ export class ElasticJobExplorer implements OnModuleInit {
       seen.add(instance);
       // The class: for a factory provider (`useFactory`), `metatype` is the factory.
       const type = wrapper.inject || !wrapper.metatype ? instance.constructor : wrapper.metatype;
+      const typeName = (type as { name?: string }).name ?? instance.constructor.name;
       const dataflow = this.accessor.getDataflowOptions(type);
       if (dataflow) {
-        const className = (type as { name?: string }).name ?? instance.constructor.name;
-        if (wrapper.isDependencyTreeStatic()) definitions.push(dataflowDefinition(dataflow, instance, className));
-        else this.options.logger.warn(NON_STATIC_PROVIDER(className, 'fetchData'), 'ElasticJob');
+        if (wrapper.isDependencyTreeStatic()) definitions.push(dataflowDefinition(dataflow, instance, typeName));
+        else this.options.logger.warn(NON_STATIC_PROVIDER(typeName, 'fetchData'), 'ElasticJob');
       }
       const listenerOptions = this.accessor.getListenerOptions(type);
       if (listenerOptions) {
-        const className = (type as { name?: string }).name ?? instance.constructor.name;
-        if (wrapper.isDependencyTreeStatic()) listeners.push({ instance, className, options: listenerOptions });
-        else this.options.logger.warn(NON_STATIC_LISTENER(className), 'ElasticJob');
+        if (wrapper.isDependencyTreeStatic())
+          listeners.push({ instance, className: typeName, options: listenerOptions });
+        else this.options.logger.warn(NON_STATIC_LISTENER(typeName), 'ElasticJob');
       }
       for (const methodName of this.scanner.getAllMethodNames(prototype)) {
         const options = this.accessor.getJobOptions((prototype as Record<string, unknown>)[methodName]);

@@ -1,5 +1,6 @@
 import type { ElasticJobOnCronOptions, ElasticJobOptions } from '../interfaces/elastic-job-options.interface.js';
 import { quartzFormOfCronPackageExpression } from '../scheduling/cron-dialect.js';
+import { gmtOffsetId } from '../scheduling/time-zone.js';
 
 /** `@nestjs/schedule`'s metadata keys (plain strings there): read, never imported. */
 export const SCHEDULE_CRON_OPTIONS = 'SCHEDULE_CRON_OPTIONS';
@@ -15,8 +16,6 @@ export interface ScheduleCronMetadata {
   disabled?: unknown;
   initialDelay?: unknown;
 }
-
-const two = (value: number) => String(value).padStart(2, '0');
 
 /** The `cron` package's expression (5 or 6 fields, Sunday 0 or 7, no `?`) as Quartz with the same meaning. */
 export function quartzFromCronPackage(expression: string): string | undefined {
@@ -74,8 +73,7 @@ export function optionsFromCron(
         `${label}: @Cron()'s utcOffset ${String(cron.utcOffset)} must be whole minutes from -1439 to 1439.`,
       );
     } else {
-      const sign = minutes < 0 ? '-' : '+';
-      timeZone = `GMT${sign}${two(Math.floor(Math.abs(minutes) / 60))}:${two(Math.abs(minutes) % 60)}`;
+      timeZone = gmtOffsetId(minutes);
     }
   }
   if (cron.initialDelay !== undefined) {

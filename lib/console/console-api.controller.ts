@@ -226,9 +226,9 @@ export class ConsoleApiController {
   @Post('jobs/:name/trigger')
   @Writes()
   @HttpCode(202)
-  async trigger(@Param('name') name: string, @Body() body: TriggerOptions | undefined) {
-    const options =
-      body === undefined || body === null || (typeof body === 'object' && Object.keys(body).length === 0) ? {} : body;
+  async trigger(@Param('name') name: string, @Body() body: TriggerOptions | null | undefined) {
+    // No body (or JSON null) is a plain trigger; anything else is checked as trigger options.
+    const options = body ?? {};
     await (await this.namespace.view()).trigger(name, options);
     return { triggered: name, ...options };
   }

@@ -71,12 +71,8 @@ export class JobStatus {
    */
   ownersAt(fireTime: Date, manual = false): Record<string, string> {
     const { sharding } = this.services;
-    const entry = sharding.entryAt(fireTime.getTime(), manual);
-    if (entry?.rotation && entry.count === 1) {
-      const owner = sharding.ownerInTurn(entry, fireTime.getTime(), manual);
-      return owner === undefined ? {} : { '0': owner };
-    }
-    if (entry) return { ...entry.items };
+    const fire = sharding.ownersAt(fireTime.getTime(), manual);
+    if (fire) return { ...fire.owners };
     const owners: Record<string, string> = {};
     for (let item = 0; item < this.scope.config().shardingTotalCount; item += 1) {
       const owner = sharding.ownerOf(item);

@@ -115,20 +115,29 @@ export class ShardingService {
   }
 
   /** The assignment in force at `fireTime`, when a plan is followed. */
-  entryAt(fireTime: number, manual = false): PlanEntry | undefined {
+  private entryAt(fireTime: number, manual: boolean): PlanEntry | undefined {
     const plan = this.authoritativePlan();
     return plan ? entryAt(plan, fireTime, manual ? PLAN_MARGIN_MS : undefined) : undefined;
   }
 
-  /** This instance's items for the fire at `fireTime` (disabled items excluded by the caller). */
-  assignmentAt(fireTime: number, manual = false): FireAssignment | undefined {
+  /**
+   * Who owns each item at the fire at `fireTime` (item → instance id), when a plan is
+   * followed: the entry in force, with a rotating item 0 at its owner in turn.
+   */
+  ownersAt(fireTime: number, manual = false): { count: number; owners: Record<string, string> } | undefined {
     const entry = this.entryAt(fireTime, manual);
     if (!entry) return undefined;
+    if (!entry.rotation || entry.count !== 1) return { count: entry.count, owners: entry.items };
+    const owner = this.ownerInTurn(entry, fireTime, manual);
+    return { count: 1, owners: owner === undefined ? {} : { '0': owner } };
+  }
+
+  /** This instance's items for the fire at `fireTime` (disabled items excluded by the caller). */
+  assignmentAt(fireTime: number, manual = false): FireAssignment | undefined {
+    const fire = this.ownersAt(fireTime, manual);
+    if (!fire) return undefined;
     const me = this.context.identity.instanceId;
-    if (entry.rotation && entry.count === 1) {
-      return { count: 1, items: this.ownerInTurn(entry, fireTime, manual) === me ? [0] : [] };
-    }
-    return { count: entry.count, items: itemsOf(entry, me) };
+    return { count: fire.count, items: itemsOf({ from: 0, count: fire.count, items: fire.owners }, me) };
   }
 
   /** Whether any assignment still to come gives this instance items (in turn, too). */
@@ -148,7 +157,7 @@ export class ShardingService {
    * instance finds the same one whatever it counted before. A trigger (no scheduled fire, and
    * no instant every instance shares) runs on the entry's first owner.
    */
-  ownerInTurn(entry: PlanEntry, fireTime: number, manual = false): string | undefined {
+  private ownerInTurn(entry: PlanEntry, fireTime: number, manual: boolean): string | undefined {
     const first = entry.from > 0 ? entry.from : this.nextFireAfter((entry.published ?? fireTime) - 1);
     if (manual || first === undefined || fireTime <= first) return rotatedOwner(entry, 0);
     const config = this.config();

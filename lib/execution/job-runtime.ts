@@ -328,16 +328,18 @@ export class JobRuntime implements CoordinationListener {
       if (config.maxTimeDiffSeconds >= 0 && !(await this.clockTolerable(config))) return undefined;
       // One task id for the whole of this instance's part of the fire, as ElasticJob has it.
       const id = taskId(this.jobName, assignment.items, this.deps.instanceId);
-      let contexts: ShardingContexts | undefined;
-      const idle = assignment.items.filter((item) => !this.items.get(item)?.running);
-      // What it marks for a distribute-once listener: every item the fire gives this instance
-      // (disabled ones too).
-      const owned = [...assignment.items, ...(assignment.disabled ?? [])].sort((a, b) => a - b);
+      // Only for a job with listeners: what they are given, and what a distribute-once one
+      // marks (every item the fire gives this instance, disabled ones too).
+      let listening: { contexts: ShardingContexts; owned: number[] } | undefined;
       if (!this.listeners.empty) {
-        contexts = this.contextsOf(id, idle, source, fireTime, config, assignment.count, jobParameter);
+        const idle = assignment.items.filter((item) => !this.items.get(item)?.running);
+        listening = {
+          contexts: this.contextsOf(id, idle, source, fireTime, config, assignment.count, jobParameter),
+          owned: [...assignment.items, ...(assignment.disabled ?? [])].sort((a, b) => a - b),
+        };
         // A fire that got this far runs, even if the app begins to close meanwhile: its
         // handover counts on it (drain waits for it).
-        await this.listeners.before(contexts, owned);
+        await this.listeners.before(listening.contexts, listening.owned);
       }
       // Decided in one turn with the runs it starts: nothing else starts these items between.
       const running = assignment.items.filter((item) => this.items.get(item)?.running);
@@ -370,8 +372,11 @@ export class JobRuntime implements CoordinationListener {
       // Marked as completed: not an item still running from an earlier fire whose rerun comes
       // later, outside the fire (only a trigger's queued rerun is part of it): that fire ends in
       // the barrier's timeout rather than a call while the item still runs.
-      const completed = source === 'MANUAL' ? owned : owned.filter((item) => !running.includes(item));
-      if (contexts) await this.listeners.after(contexts, result, completed);
+      if (listening) {
+        const { contexts, owned } = listening;
+        const completed = source === 'MANUAL' ? owned : owned.filter((item) => !running.includes(item));
+        await this.listeners.after(contexts, result, completed);
+      }
       return result;
     } catch (error) {
       this.deps.logger.error(JOB_STEP_FAILED(this.jobName, 'a fire', error), undefined, 'ElasticJob');

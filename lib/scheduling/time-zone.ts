@@ -28,6 +28,12 @@ export function resolveTimeZone(timeZone: string | undefined): ResolvedTimeZone 
 
 const two = (value: number) => String(value).padStart(2, '0');
 
+/** A UTC offset in minutes as the `GMT+hh:mm` id `resolveTimeZone` reads back. */
+export function gmtOffsetId(minutes: number): string {
+  const sign = minutes < 0 ? '-' : '+';
+  return `GMT${sign}${two(Math.floor(Math.abs(minutes) / 60))}:${two(Math.abs(minutes) % 60)}`;
+}
+
 /** `yyyy-MM-dd HH:mm:ss` of `time` as a wall clock in `zone` shows it (the process's zone by default). */
 export function formatWallTime(time: Date, zone: ResolvedTimeZone): string {
   let fields: { year: number; month: number; day: number; hour: number; minute: number; second: number };
